@@ -1,0 +1,63 @@
+//! lockgraph's model: what a lock is, what a transaction is, and what a finding is.
+//!
+//! Every front-end (SQL files, application source, server logs, live PostgreSQL) turns its input
+//! into [`Transaction`]s; everything after that — the lock-order graph, the rules, the renderers —
+//! only reads these types:
+//!
+//! ```text
+//! input ─► Transaction { locks: [LockAcquisition { target, mode, statement }] }
+//!        ─► lock-order graph over NodeKey ─► rules ─► Finding { labels, suggestion, repro }
+//! ```
+//!
+//! - [`TableLockMode`] / [`RowLockMode`] / [`AdvisoryMode`], combined in [`LockMode`], with
+//!   conflict matrices kept as documented `const` tables ([`TABLE_CONFLICTS`], [`ROW_CONFLICTS`]).
+//! - [`LockTarget`]: a relation, rows of a relation (with an optional [`KeyPredicate`]), or an
+//!   advisory key; each belongs to one graph node, [`NodeKey`].
+//! - [`Statement`]: text, redacted text, [`Fingerprint`] and [`Location`], shared by the locks it takes.
+//! - [`Transaction`]: ordered [`LockAcquisition`]s plus how its boundaries were found.
+//! - [`Schema`]: tables, keys and foreign keys learned from DDL in the input.
+//! - [`Finding`]: code, severity, message, [`Label`]s, [`Suggestion`], [`Repro`].
+//!
+//! ```
+//! use lockgraph_core::{TableLockMode, RowLockMode};
+//! // Two UPDATEs on one table never block each other at the table level…
+//! assert!(!TableLockMode::RowExclusive.conflicts_with(TableLockMode::RowExclusive));
+//! // …but they do on the same row.
+//! assert!(RowLockMode::NoKeyUpdate.conflicts_with(RowLockMode::NoKeyUpdate));
+//! ```
+//!
+//! Design notes: the engine is a concept ([`Engine`]) so other databases' lock models fit later;
+//! today every table here is PostgreSQL's. Nothing in this crate does I/O.
+#![warn(missing_docs)]
+
+/// Errors of this crate.
+pub mod error;
+/// Findings, suggestions, reproductions.
+pub mod finding;
+/// Lock modes and conflict matrices.
+pub mod mode;
+/// Tables, keys, foreign keys.
+pub mod schema;
+/// Lock targets and graph nodes.
+pub mod target;
+/// Statements, lock acquisitions, transactions.
+pub mod transaction;
+
+pub use error::Error;
+pub use finding::{Finding, Label, Repro, ReproStep, Severity, Suggestion};
+pub use mode::{AdvisoryMode, LockMode, RowLockMode, TableLockMode, ROW_CONFLICTS, TABLE_CONFLICTS};
+pub use schema::{Column, ForeignKey, ReferentialAction, Schema, Table};
+pub use target::{KeyPredicate, LockTarget, NodeKey, RelationName};
+pub use transaction::{
+    Fingerprint, Implicit, Location, LockAcquisition, Statement, Transaction, TransactionKind,
+};
+
+/// The database engine whose lock model applies. Only PostgreSQL is modelled today.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Engine {
+    /// PostgreSQL 12–17.
+    #[default]
+    Postgres,
+}
