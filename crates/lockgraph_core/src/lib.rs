@@ -30,6 +30,8 @@
 //! today every table here is PostgreSQL's. Nothing in this crate does I/O.
 #![warn(missing_docs)]
 
+/// Input problems (unparseable or unmodelled statements).
+pub mod diagnostic;
 /// Errors of this crate.
 pub mod error;
 /// Findings, suggestions, reproductions.
@@ -43,6 +45,7 @@ pub mod target;
 /// Statements, lock acquisitions, transactions.
 pub mod transaction;
 
+pub use diagnostic::{Diagnostic, DiagnosticKind};
 pub use error::Error;
 pub use finding::{Finding, Label, Repro, ReproStep, Severity, Suggestion};
 pub use mode::{AdvisoryMode, LockMode, RowLockMode, TableLockMode, ROW_CONFLICTS, TABLE_CONFLICTS};

@@ -143,6 +143,9 @@ pub struct KeyPredicate {
     /// Whether the predicate pins exactly one row of a unique key (equality on all its columns).
     /// `false` for `IN (…)`, `= ANY(…)`, ranges or non-unique columns: a set of rows.
     pub single_row: bool,
+    /// Whether the statement visits the rows in a fixed key order (`ORDER BY` on the key), so two
+    /// instances lock a shared set of rows in the same order.
+    pub ordered: bool,
 }
 
 impl KeyPredicate {
