@@ -259,9 +259,24 @@ impl LockMode {
         }
     }
 
-    /// Short, human spelling: `ROW EXCLUSIVE`, `FOR UPDATE`, `advisory exclusive`.
-    pub fn describe(self) -> String {
-        self.to_string()
+    /// Whether holding `self` already covers a later request for `other` on the same target: every
+    /// mode that conflicts with `other` also conflicts with `self` (so the request can never make
+    /// a peer wait longer). Modes of different kinds never cover each other.
+    pub fn covers(self, other: LockMode) -> bool {
+        match (self, other) {
+            (LockMode::Table(a), LockMode::Table(b)) => a.covers(b),
+            (LockMode::Row(a), LockMode::Row(b)) => {
+                let (held, wanted) = (ROW_CONFLICTS[a as usize], ROW_CONFLICTS[b as usize]);
+                held & wanted == wanted
+            }
+            (LockMode::Advisory(a), LockMode::Advisory(b)) => a == b || a == AdvisoryMode::Exclusive,
+            _ => false,
+        }
+    }
+
+    /// Whether two transactions requesting this mode on the same target block each other.
+    pub fn self_conflicting(self) -> bool {
+        self.conflicts_with(self)
     }
 }
 
@@ -352,6 +367,18 @@ mod tests {
         assert_eq!(TableLockMode::parse("ShareLock"), Some(Share));
         assert_eq!(TableLockMode::parse("bogus"), None);
         assert_eq!(RowLockMode::parse("no key update"), Some(RowLockMode::NoKeyUpdate));
+    }
+
+    #[test]
+    fn covering_follows_conflict_sets() {
+        use RowLockMode as R;
+        assert!(LockMode::Row(R::Update).covers(LockMode::Row(R::NoKeyUpdate)));
+        assert!(LockMode::Row(R::NoKeyUpdate).covers(LockMode::Row(R::Share)));
+        assert!(!LockMode::Row(R::Share).covers(LockMode::Row(R::NoKeyUpdate)));
+        assert!(LockMode::Table(AccessExclusive).covers(LockMode::Table(Share)));
+        assert!(!LockMode::Table(Share).covers(LockMode::Table(ShareUpdateExclusive)));
+        assert!(!LockMode::Table(ShareUpdateExclusive).covers(LockMode::Table(Share)));
+        assert!(LockMode::Table(ShareRowExclusive).covers(LockMode::Table(Share)));
     }
 
     #[test]

@@ -1,0 +1,113 @@
+//! Command-line arguments.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// lockgraph — lockdep for databases: find the lock-order cycles that become deadlocks.
+#[derive(Debug, Parser)]
+#[command(name = "lockgraph", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// When to colour output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Statically check SQL files and migrations for deadlock hazards.
+    Check(CheckArgs),
+    /// List the rules (or print their documentation as Markdown).
+    Rules {
+        /// Print the full documentation as Markdown (what docs/rules.md contains).
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Print one rule's documentation.
+    Rule {
+        /// Code (`LG101`) or name (`lock-order-inversion`).
+        code: String,
+    },
+    /// Run a reproduction script (written by `check --emit-repro`) against a database and report
+    /// whether PostgreSQL raised a deadlock (40P01). Works in a scratch schema it drops afterwards.
+    Repro {
+        /// The script.
+        file: PathBuf,
+        /// Connection string or URL of a database you own (never production).
+        #[arg(long, env = "DATABASE_URL")]
+        url: String,
+    },
+}
+
+/// Options of `lockgraph check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files or directories to check (directories are walked for *.sql, honouring .gitignore).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Treat every file under this path as one transaction (as migration runners do). Files under
+    /// a directory named `migrations` are treated this way unless `--no-migration-transactions`.
+    #[arg(long, value_name = "PATH")]
+    pub file_transaction: Vec<PathBuf>,
+    /// Do not treat files under `migrations/` directories as one transaction each.
+    #[arg(long)]
+    pub no_migration_transactions: bool,
+    /// Only run these rules (codes or names, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules (codes or names, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Write a two-session reproduction script per finding into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub emit_repro: Option<PathBuf>,
+    /// Show SQL literals in output (they are redacted by default: logs and code carry data).
+    #[arg(long)]
+    pub show_literals: bool,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// rustc-style diagnostics with snippets.
+    Text,
+    /// Machine-readable JSON (docs/json.md).
+    Json,
+    /// The lock-order graph in Graphviz DOT.
+    Dot,
+    /// The lock-order graph as a Mermaid flowchart.
+    Mermaid,
+}
+
+/// `--fail-on` levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Any finding.
+    Info,
+    /// Never exit 1 for findings.
+    Never,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}

@@ -1,0 +1,201 @@
+//! End-to-end: the `lockgraph` binary on fixtures and samples — exit codes, every format, and
+//! snapshots of exactly what users see.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+fn lockgraph() -> Command {
+    let mut cmd = Command::cargo_bin("lockgraph").expect("binary");
+    cmd.current_dir(root()).env("NO_COLOR", "1");
+    cmd
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Run {
+    let out = lockgraph().args(args).output().expect("run lockgraph");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn json(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let r = run(&all);
+    let v = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}\n{}", r.stdout, r.stderr));
+    (r.code, v)
+}
+
+fn codes(v: &serde_json::Value) -> Vec<String> {
+    v["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
+}
+
+/// Every `tests/data/rules/<CODE>/{bad,good}_*.sql` fixture.
+fn fixtures() -> Vec<(String, String, bool)> {
+    let dir = root().join("tests/data/rules");
+    let mut out = Vec::new();
+    for code_dir in std::fs::read_dir(&dir).expect("tests/data/rules") {
+        let code_dir = code_dir.unwrap().path();
+        if !code_dir.is_dir() {
+            continue;
+        }
+        let code = code_dir.file_name().unwrap().to_string_lossy().into_owned();
+        for f in std::fs::read_dir(&code_dir).unwrap() {
+            let f = f.unwrap().path();
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".sql") && (name.starts_with("bad_") || name.starts_with("good_")) {
+                let rel = format!("tests/data/rules/{code}/{name}");
+                out.push((code.clone(), rel, name.starts_with("bad_")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_rule_has_bad_and_good_fixtures() {
+    let fx = fixtures();
+    for rule in lockgraph_rules_codes() {
+        assert!(fx.iter().any(|(c, _, bad)| c == &rule && *bad), "{rule} has no bad_*.sql fixture");
+        assert!(fx.iter().any(|(c, _, bad)| c == &rule && !*bad), "{rule} has no good_*.sql fixture");
+    }
+}
+
+fn lockgraph_rules_codes() -> Vec<String> {
+    run(&["rules"]).stdout.lines().filter_map(|l| l.split_whitespace().next()).map(String::from).collect()
+}
+
+#[test]
+fn bad_fixtures_report_their_rule_and_good_ones_do_not() {
+    for (code, path, bad) in fixtures() {
+        let (exit, v) = json(&["check", &path, "--fail-on", "info"]);
+        let found = codes(&v);
+        if bad {
+            assert!(found.contains(&code), "{path}: expected {code}, got {found:?}");
+            assert_eq!(exit, 1, "{path}: findings must exit 1");
+        } else {
+            assert!(!found.contains(&code), "{path}: unexpected {code}: {v:#}");
+        }
+    }
+}
+
+#[test]
+fn bad_fixture_text_snapshots() {
+    for (code, path, bad) in fixtures() {
+        if !bad {
+            continue;
+        }
+        let r = run(&["check", &path]);
+        let name = format!("{code}__{}", Path::new(&path).file_stem().unwrap().to_string_lossy());
+        insta::assert_snapshot!(name, format!("exit: {}\n{}", r.code, r.stdout));
+    }
+}
+
+#[test]
+fn samples_report_inversion_upgrade_and_unordered_rows() {
+    let (exit, v) = json(&["check", "samples/shop"]);
+    assert_eq!(exit, 1);
+    let found = codes(&v);
+    for code in ["LG101", "LG102", "LG103"] {
+        assert!(found.contains(&code.to_string()), "samples/shop lacks {code}: {found:?}");
+    }
+    // Contract fields of docs/json.md.
+    assert_eq!(v["schema_version"], 1);
+    for f in v["findings"].as_array().unwrap() {
+        for key in ["code", "name", "severity", "message", "relations", "locations", "fingerprint", "suggestion"] {
+            assert!(f.get(key).is_some(), "finding lacks `{key}`: {f:#}");
+        }
+        for loc in f["locations"].as_array().unwrap() {
+            assert!(loc["path"].is_string() && loc["line"].is_u64());
+        }
+    }
+    assert!(!v["graph"]["nodes"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn fixed_samples_are_clean() {
+    let (exit, v) = json(&["check", "samples/shop-fixed"]);
+    let found = codes(&v);
+    for code in ["LG101", "LG102", "LG103"] {
+        assert!(!found.contains(&code.to_string()), "samples/shop-fixed reports {code}: {v:#}");
+    }
+    assert_eq!(exit, 0, "{v:#}");
+}
+
+#[test]
+fn samples_text_snapshot() {
+    let r = run(&["check", "samples/shop"]);
+    insta::assert_snapshot!("samples_shop_text", format!("exit: {}\n{}", r.code, r.stdout));
+}
+
+#[test]
+fn graph_formats() {
+    let dot = run(&["check", "samples/shop", "--format", "dot"]);
+    assert!(dot.stdout.starts_with("digraph lockgraph {"), "{}", dot.stdout);
+    assert!(dot.stdout.contains("color=red"), "cycle edges are highlighted");
+    assert_eq!(dot.code, 1);
+    let mermaid = run(&["check", "samples/shop", "--format", "mermaid"]);
+    assert!(mermaid.stdout.starts_with("flowchart LR"));
+    assert!(mermaid.stdout.contains("==>"));
+    insta::assert_snapshot!("samples_shop_dot", dot.stdout);
+    insta::assert_snapshot!("samples_shop_mermaid", mermaid.stdout);
+}
+
+#[test]
+fn exit_codes() {
+    assert_eq!(run(&["check", "samples/shop", "--fail-on", "never"]).code, 0);
+    assert_eq!(run(&["check", "samples/shop-fixed", "--fail-on", "warning"]).code, 0);
+    let missing = run(&["check", "does/not/exist"]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("does/not/exist"), "{}", missing.stderr);
+    let bad_rule = run(&["check", "samples/shop", "--select", "LG999"]);
+    assert_eq!(bad_rule.code, 2);
+    assert!(bad_rule.stderr.contains("unknown rule"));
+    assert_eq!(run(&["rules"]).code, 0);
+    assert_eq!(run(&["rule", "lock-order-inversion"]).code, 0);
+    assert_eq!(run(&["rule", "LG000"]).code, 2);
+}
+
+#[test]
+fn literals_are_redacted_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("t.sql");
+    std::fs::write(
+        &f,
+        "BEGIN;\nUPDATE a SET note = 'jane@example.com' WHERE id = 4242;\nUPDATE b SET n = 7 WHERE id = 4242;\nCOMMIT;\n\
+         BEGIN;\nUPDATE b SET n = 8 WHERE id = 4242;\nUPDATE a SET note = 'x' WHERE id = 4242;\nCOMMIT;\n",
+    )
+    .unwrap();
+    let path = f.to_str().unwrap();
+    let redacted = run(&["check", path, "--format", "json"]);
+    assert!(redacted.stdout.contains("LG101"));
+    assert!(!redacted.stdout.contains("jane@example.com") && !redacted.stdout.contains("4242"), "{}", redacted.stdout);
+    let shown = run(&["check", path, "--format", "json", "--show-literals"]);
+    assert!(shown.stdout.contains("jane@example.com"));
+}
+
+#[test]
+fn bad_input_is_reported_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.sql"), b"BEGIN;\nUPDATE a SET n = 1 WHERE id = 1;\nUPDATE b SET note = 'caf\xe9' WHERE id = 1;\nCOMMIT;\n").unwrap();
+    std::fs::write(dir.path().join("b.sql"), "BEGIN;\nUPDATE b SET n = 1 WHERE id = 1;\nUPDATE a SET n = 1 WHERE id = 1;\nCOMMIT;\nSELEC broken FROM;\n").unwrap();
+    let r = run(&["check", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert!(r.stderr.contains("a.sql:3: invalid UTF-8"), "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let found = codes(&v);
+    assert!(found.contains(&"LG101".to_string()), "analysis continued past bad bytes: {found:?}");
+    assert!(found.contains(&"LG901".to_string()), "unparseable statement reported: {found:?}");
+    assert_eq!(r.code, 1);
+}

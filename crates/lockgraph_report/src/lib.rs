@@ -1,0 +1,81 @@
+//! lockgraph's renderers: one module per output format, each a pure function from a [`Report`]
+//! to a `String`.
+//!
+//! A [`Report`] bundles what every format may need: the sorted [`Finding`]s, the lock-order graph
+//! summary ([`GraphSummary`], built once from the graph and the transactions), the input
+//! [`Sources`] (file texts for rustc-style snippets) and a few counts. Formats:
+//! [`render_text`] (annotate-snippets, one group per finding with a label per edge across files),
+//! [`render_json`] (the documented contract in `docs/json.md`, `schema_version` 1),
+//! [`render_dot`] and [`render_mermaid`] (the graph with cycle edges highlighted).
+//!
+//! ```
+//! use lockgraph_report::{render_json, Report, Sources, GraphSummary};
+//! let report = Report { findings: &[], graph: &GraphSummary::default(), sources: &Sources::default(),
+//!                       transactions: 0, files: 0 };
+//! let json: serde_json::Value = serde_json::from_str(&render_json(&report)).unwrap();
+//! assert_eq!(json["schema_version"], 1);
+//! ```
+#![warn(missing_docs)]
+
+/// DOT (Graphviz) output.
+mod dot;
+/// The graph summary all graph formats share.
+mod graph;
+/// JSON output.
+mod json;
+/// Mermaid output.
+mod mermaid;
+/// rustc-style text output.
+mod text;
+
+pub use dot::render_dot;
+pub use graph::{GraphEdge, GraphNode, GraphSummary};
+pub use json::{render_json, JSON_SCHEMA_VERSION};
+pub use mermaid::render_mermaid;
+pub use text::{render_text, TextOptions};
+
+use lockgraph_core::Finding;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Input file texts by source id, for snippets.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    files: BTreeMap<Arc<str>, Arc<str>>,
+}
+
+impl Sources {
+    /// Remembers the text of `path`.
+    pub fn insert(&mut self, path: impl Into<Arc<str>>, text: impl Into<Arc<str>>) {
+        self.files.insert(path.into(), text.into());
+    }
+
+    /// The text of `path`, if it was read.
+    pub fn get(&self, path: &str) -> Option<&str> {
+        self.files.get(path).map(|t| &**t)
+    }
+
+    /// Number of files.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether no file was read.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+/// Everything a renderer may need.
+pub struct Report<'a> {
+    /// Findings, already sorted.
+    pub findings: &'a [Finding],
+    /// The lock-order graph, summarized.
+    pub graph: &'a GraphSummary,
+    /// File texts for snippets.
+    pub sources: &'a Sources,
+    /// Number of transactions analysed.
+    pub transactions: usize,
+    /// Number of input files.
+    pub files: usize,
+}

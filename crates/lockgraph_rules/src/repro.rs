@@ -1,0 +1,319 @@
+//! Reproductions: turn a predicted deadlock into a script that makes it happen on a real server.
+//!
+//! A reproduction has three parts:
+//! 1. **setup** — the DDL seen in the input (minus the statements under test), then seed rows for
+//!    every row the steps lock, generated from the schema: key values from the statements, type-
+//!    appropriate values for other `NOT NULL` columns, parent rows first for foreign keys;
+//! 2. **phase one** — each session begins its transaction and runs up to the lock it will hold;
+//! 3. **phase two** — each session runs on to the lock that the next session holds; every step
+//!    but the last blocks, and the last closes the cycle, so the server reports SQLSTATE 40P01.
+//!
+//! Placeholders (`$1`) are replaced by `1` so that both sessions lock the same rows.
+
+use crate::evidence::statement_index;
+use crate::Analysis;
+use lockgraph_core::{
+    LockTarget, RelationName, Repro, ReproStep, Schema, Statement, Transaction, TransactionKind,
+};
+use lockgraph_graph::Cycle;
+use regex::Regex;
+use std::collections::BTreeSet;
+use std::sync::{Arc, LazyLock};
+
+/// One session's part: which transaction, and the statement ranges of its two phases.
+struct SessionPlan<'a> {
+    txn: &'a Transaction,
+    /// Statements run in phase one (after BEGIN).
+    first: Vec<usize>,
+    /// Statements run in phase two.
+    second: Vec<usize>,
+}
+
+/// The reproduction of a lock-order cycle: session `k` runs the transaction of edge `k`.
+pub fn for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Option<Repro> {
+    let mut plans = Vec::new();
+    for edge in &cycle.edges {
+        let txn = &a.transactions[edge.witness.txn as usize];
+        let held = statement_index(txn, &txn.locks[edge.witness.held as usize]);
+        let acquired = statement_index(txn, &txn.locks[edge.witness.acquired as usize]);
+        let split = if held == acquired { held } else { held + 1 };
+        plans.push(SessionPlan { txn, first: (0..split).collect(), second: (split..=acquired).collect() });
+    }
+    assemble(a, plans)
+}
+
+/// Two runs of one transaction that both take lock `i`, then both ask for the stronger lock `j`.
+pub fn for_upgrade(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Option<Repro> {
+    let txn = &a.transactions[t];
+    let (si, sj) = (statement_index(txn, &txn.locks[i]), statement_index(txn, &txn.locks[j]));
+    if si >= sj {
+        return None;
+    }
+    let plan = || SessionPlan { txn, first: (0..=si).collect(), second: (si + 1..=sj).collect() };
+    assemble(a, vec![plan(), plan()])
+}
+
+/// Two runs of one transaction with the keys the other way round: the second run takes the row
+/// of statement `j` first, then the row of statement `i`.
+pub fn for_unordered_pair(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Option<Repro> {
+    let txn = &a.transactions[t];
+    let (si, sj) = (statement_index(txn, &txn.locks[i]), statement_index(txn, &txn.locks[j]));
+    if si >= sj {
+        return None;
+    }
+    let first = SessionPlan { txn, first: (0..=si).collect(), second: (si + 1..=sj).collect() };
+    let mut reversed_prefix: Vec<usize> = (0..si).collect();
+    reversed_prefix.push(sj);
+    let second = SessionPlan { txn, first: reversed_prefix, second: vec![si] };
+    assemble(a, vec![first, second])
+}
+
+/// The round-robin interleaving of whole transactions: every session begins, then the sessions
+/// take turns running one statement each. This is the schedule that deadlocks an inversion of
+/// equal-length transactions, so running it against the *fixed* transactions shows the fix holds.
+pub fn interleaved(a: &Analysis<'_>, txns: &[usize]) -> Option<Repro> {
+    if txns.is_empty() {
+        return None;
+    }
+    let used: Vec<&Transaction> = txns.iter().map(|&t| &a.transactions[t]).collect();
+    let mut steps = Vec::new();
+    for (s, txn) in used.iter().enumerate() {
+        if txn.kind != TransactionKind::Autocommit {
+            steps.push(ReproStep { session: s + 1, sql: "BEGIN".into(), origin: None, expect_block: false });
+        }
+    }
+    let longest = used.iter().map(|t| t.statements.len()).max().unwrap_or(0);
+    for k in 0..longest {
+        for (s, txn) in used.iter().enumerate() {
+            if let Some(stmt) = txn.statements.get(k) {
+                steps.push(step(s + 1, stmt, false));
+            }
+        }
+    }
+    for (s, txn) in used.iter().enumerate() {
+        if txn.kind != TransactionKind::Autocommit {
+            steps.push(ReproStep { session: s + 1, sql: "COMMIT".into(), origin: None, expect_block: false });
+        }
+    }
+    let stmts: Vec<&Arc<Statement>> = used.iter().flat_map(|t| t.statements.iter()).collect();
+    let mut setup = setup_ddl(a.statements, &used);
+    setup.extend(seed_rows(a.schema, &used, &stmts));
+    Some(Repro { setup, steps, sessions: used.len() })
+}
+
+fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>) -> Option<Repro> {
+    if plans.iter().any(|p| p.second.is_empty()) {
+        return None;
+    }
+    let mut steps = Vec::new();
+    for (s, plan) in plans.iter().enumerate() {
+        if plan.txn.kind != TransactionKind::Autocommit {
+            steps.push(ReproStep { session: s + 1, sql: "BEGIN".into(), origin: None, expect_block: false });
+        }
+        for &k in &plan.first {
+            steps.push(step(s + 1, &plan.txn.statements[k], false));
+        }
+    }
+    let last = plans.len() - 1;
+    for (s, plan) in plans.iter().enumerate() {
+        for (n, &k) in plan.second.iter().enumerate() {
+            let blocks = s != last && n + 1 == plan.second.len();
+            steps.push(step(s + 1, &plan.txn.statements[k], blocks));
+        }
+    }
+    let used: Vec<&Transaction> = plans.iter().map(|p| p.txn).collect();
+    let stmts: Vec<&Arc<Statement>> = plans
+        .iter()
+        .flat_map(|p| p.first.iter().chain(&p.second).map(|&k| &p.txn.statements[k]))
+        .collect();
+    let mut setup = setup_ddl(a.statements, &used);
+    setup.extend(seed_rows(a.schema, &used, &stmts));
+    Some(Repro { setup, steps, sessions: plans.len() })
+}
+
+fn step(session: usize, stmt: &Statement, expect_block: bool) -> ReproStep {
+    ReproStep {
+        session,
+        sql: runnable(&stmt.text),
+        origin: Some(stmt.location.clone()),
+        expect_block,
+    }
+}
+
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$\d+\b").expect("static regex"));
+
+/// The statement as it can be run: trailing semicolon dropped, `$n` placeholders bound to `1`.
+fn runnable(text: &str) -> String {
+    let t = text.trim().trim_end_matches(';').trim_end();
+    PLACEHOLDER.replace_all(t, "1").into_owned()
+}
+
+/// The input's schema DDL (CREATE/ALTER/COMMENT), in input order, minus the statements of the
+/// transactions under test (they run as steps).
+fn setup_ddl(all: &[Arc<Statement>], under_test: &[&Transaction]) -> Vec<String> {
+    let excluded: BTreeSet<(&str, u32)> = under_test
+        .iter()
+        .flat_map(|t| t.statements.iter().map(|s| (&*s.location.path, s.location.line)))
+        .collect();
+    all.iter()
+        .filter(|s| !excluded.contains(&(&*s.location.path, s.location.line)))
+        .filter(|s| {
+            let first = s.redacted.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+            matches!(first.as_str(), "CREATE" | "ALTER" | "COMMENT")
+        })
+        .map(|s| runnable(&s.text))
+        .collect()
+}
+
+/// `INSERT … ON CONFLICT DO NOTHING` for every row the steps lock by a literal key.
+fn seed_rows(schema: &Schema, txns: &[&Transaction], stmts: &[&Arc<Statement>]) -> Vec<String> {
+    let mut seeder = Seeder { schema, out: Vec::new(), seen: BTreeSet::new() };
+    for txn in txns {
+        for lock in &txn.locks {
+            if !stmts.iter().any(|s| Arc::ptr_eq(s, &lock.statement)) {
+                continue;
+            }
+            if let LockTarget::Rows { relation, key: Some(key) } = &lock.target {
+                if !key.single_row {
+                    continue;
+                }
+                let pairs = key
+                    .columns
+                    .iter()
+                    .zip(&key.values)
+                    .map(|(c, v)| (c.to_string(), runnable(v)))
+                    .collect();
+                seeder.seed(relation, pairs, 0);
+            }
+        }
+    }
+    seeder.out
+}
+
+struct Seeder<'a> {
+    schema: &'a Schema,
+    out: Vec<String>,
+    seen: BTreeSet<(RelationName, Vec<(String, String)>)>,
+}
+
+impl Seeder<'_> {
+    fn seed(&mut self, relation: &RelationName, key: Vec<(String, String)>, depth: usize) {
+        let Some(table) = self.schema.table(relation) else { return };
+        if depth > 8 || !self.seen.insert((relation.clone(), key.clone())) {
+            return;
+        }
+        let mut cols: Vec<String> = key.iter().map(|(c, _)| c.clone()).collect();
+        let mut vals: Vec<String> = key.iter().map(|(_, v)| v.clone()).collect();
+        for col in &table.columns {
+            if cols.iter().any(|c| c == &*col.name) || !col.not_null || col.has_default {
+                continue;
+            }
+            let fk = table
+                .foreign_keys
+                .iter()
+                .find(|fk| fk.columns.len() == 1 && fk.columns[0] == col.name);
+            let value = match fk {
+                Some(fk) => {
+                    let parent_col = fk
+                        .parent_columns
+                        .first()
+                        .cloned()
+                        .or_else(|| self.schema.table(&fk.parent).and_then(|p| p.primary_key.first().cloned()));
+                    let Some(parent_col) = parent_col else { return };
+                    let value = if is_numeric(&col.data_type) { "1".to_string() } else { "'1'".to_string() };
+                    self.seed(&fk.parent.clone(), vec![(parent_col.to_string(), value.clone())], depth + 1);
+                    value
+                }
+                None => match dummy_value(&col.data_type, relation, self.out.len()) {
+                    Some(v) => v,
+                    None => return,
+                },
+            };
+            cols.push(col.name.to_string());
+            vals.push(value);
+        }
+        self.out.push(format!(
+            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING",
+            sql_ident(relation.as_str()),
+            cols.iter().map(|c| sql_ident(c)).collect::<Vec<_>>().join(", "),
+            vals.join(", ")
+        ));
+    }
+}
+
+fn is_numeric(data_type: &str) -> bool {
+    let t = data_type.to_ascii_lowercase();
+    ["int", "serial", "numeric", "decimal", "real", "double", "float", "money"].iter().any(|k| t.contains(k))
+}
+
+/// A value of `data_type` that satisfies common CHECK constraints (positive numbers, short text).
+fn dummy_value(data_type: &str, relation: &RelationName, n: usize) -> Option<String> {
+    let t = data_type.to_ascii_lowercase();
+    let text = |max: Option<usize>| {
+        let mut s = format!("seed-{}-{n}", relation.as_str().replace('.', "-"));
+        if let Some(max) = max {
+            s.truncate(max.max(1));
+        }
+        Some(format!("'{}'", s.replace('\'', "''")))
+    };
+    let declared_len = t
+        .split_once('(')
+        .and_then(|(_, rest)| rest.trim_end_matches(')').split(',').next()?.trim().parse::<usize>().ok());
+    if t.contains("int") || t.contains("serial") {
+        Some("100".into())
+    } else if is_numeric(&t) {
+        Some("1000".into())
+    } else if t.starts_with("bool") {
+        Some("false".into())
+    } else if t.contains("timestamp") || t == "date" || t.starts_with("time") {
+        Some("now()".into())
+    } else if t == "uuid" {
+        Some("gen_random_uuid()".into())
+    } else if t.starts_with("json") {
+        Some("'{}'".into())
+    } else if t == "bytea" {
+        Some("'\\x00'".into())
+    } else if t.contains("char") || t == "text" || t == "citext" || t == "name" {
+        text(declared_len)
+    } else {
+        None
+    }
+}
+
+/// Quotes an identifier (each dotted part) when PostgreSQL would fold or reject it unquoted.
+fn sql_ident(name: &str) -> String {
+    name.split('.')
+        .map(|part| {
+            let plain = part.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if plain { part.to_string() } else { format!("\"{}\"", part.replace('"', "\"\"")) }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_bound_and_semicolons_dropped() {
+        assert_eq!(runnable("UPDATE t SET a = $1 WHERE id = $2;  "), "UPDATE t SET a = 1 WHERE id = 1");
+    }
+
+    #[test]
+    fn identifiers_are_quoted_only_when_needed() {
+        assert_eq!(sql_ident("accounts"), "accounts");
+        assert_eq!(sql_ident("Mixed"), "\"Mixed\"");
+        assert_eq!(sql_ident("billing.ledger"), "billing.ledger");
+    }
+
+    #[test]
+    fn dummy_values_fit_declared_lengths() {
+        let r = RelationName::new("customers");
+        assert_eq!(dummy_value("varchar(4)", &r, 3).as_deref(), Some("'seed'"));
+        assert_eq!(dummy_value("bigint", &r, 0).as_deref(), Some("100"));
+        assert_eq!(dummy_value("numeric(12,2)", &r, 0).as_deref(), Some("1000"));
+        assert_eq!(dummy_value("mood_enum", &r, 0), None);
+    }
+}
