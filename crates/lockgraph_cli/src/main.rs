@@ -7,7 +7,6 @@
 mod args;
 mod check;
 mod commands;
-mod discover;
 mod output;
 
 use clap::Parser;

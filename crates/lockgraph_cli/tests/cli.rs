@@ -199,3 +199,29 @@ fn bad_input_is_reported_and_the_run_goes_on() {
     assert!(found.contains(&"LG901".to_string()), "unparseable statement reported: {found:?}");
     assert_eq!(r.code, 1);
 }
+
+/// README's rules table and example finding are generated: this test keeps them true
+/// (`LOCKGRAPH_UPDATE_DOCS=1` rewrites them).
+#[test]
+fn readme_is_generated_from_the_program() {
+    let path = root().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let table = lockgraph_rules::rules_table_markdown("docs/rules.md");
+    let sample = run(&["check", "samples/shop", "--select", "LG101"]).stdout;
+    // The first finding of the sample report (up to the blank line that ends it).
+    let example = sample.split("\n\n").next().unwrap_or_default().trim_end().to_string();
+    let mut expected = replace_between(&readme, "<!-- rules:start -->\n", "<!-- rules:end -->", &table);
+    expected = replace_between(&expected, "<!-- example:start -->\n", "<!-- example:end -->", &format!("```text\n$ lockgraph check samples/shop\n{example}\n```\n"));
+    if std::env::var_os("LOCKGRAPH_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+    }
+    assert!(
+        readme == expected,
+        "README.md is stale: run `LOCKGRAPH_UPDATE_DOCS=1 cargo test -p lockgraph_cli --test cli readme`"
+    );
+}
+
+fn replace_between(text: &str, start: &str, end: &str, with: &str) -> String {
+    let (Some(a), Some(b)) = (text.find(start), text.find(end)) else { panic!("markers {start:?} {end:?} missing") };
+    format!("{}{start}{with}{}", &text[..a], &text[b..])
+}

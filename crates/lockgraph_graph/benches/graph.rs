@@ -4,9 +4,9 @@
 //! `cargo bench -p lockgraph_graph` (the end-to-end 1,000,000-transaction run is the
 //! `big_graph` example; see PERF.md).
 
-use divan::{black_box, Bencher};
+use divan::{Bencher, black_box};
 use lockgraph_core::{LockMode, RowLockMode, Transaction};
-use lockgraph_graph::synth::{generate, rows, transaction, Workload};
+use lockgraph_graph::synth::{Workload, generate, rows, transaction};
 use lockgraph_graph::{CycleOptions, LockGraph};
 
 fn main() {
@@ -14,7 +14,10 @@ fn main() {
 }
 
 fn workload(transactions: usize) -> Vec<Transaction> {
-    generate(&Workload { transactions, ..Workload::default() })
+    generate(&Workload {
+        transactions,
+        ..Workload::default()
+    })
 }
 
 #[divan::bench(args = [10_000, 100_000], sample_count = 10)]
@@ -27,7 +30,7 @@ fn build(bencher: Bencher, transactions: usize) {
 fn cycles(bencher: Bencher, transactions: usize) {
     let txns = workload(transactions);
     let g = LockGraph::build(&txns);
-    bencher.bench(|| g.cycles(black_box(&txns), CycleOptions::default()));
+    bencher.bench(|| g.cycles(black_box(&txns), &CycleOptions::default()));
 }
 
 #[divan::bench(args = [10_000, 100_000], sample_count = 10)]
@@ -47,10 +50,14 @@ fn dense_cycles(bencher: Bencher, n: usize) {
         for j in 0..n {
             if i != j {
                 let (a, b) = (format!("r{i:03}"), format!("r{j:03}"));
-                txns.push(transaction("pair", None, &[(rows(&a), NKU), (rows(&b), NKU)]));
+                txns.push(transaction(
+                    "pair",
+                    None,
+                    &[(rows(&a), NKU), (rows(&b), NKU)],
+                ));
             }
         }
     }
     let g = LockGraph::build(&txns);
-    bencher.bench(|| g.cycles(black_box(&txns), CycleOptions::default()));
+    bencher.bench(|| g.cycles(black_box(&txns), &CycleOptions::default()));
 }

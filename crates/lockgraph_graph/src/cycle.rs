@@ -15,11 +15,11 @@
 //!
 //! For each non-trivial SCC of the node graph:
 //! 1. 2-cycles are enumerated directly (edge and reverse edge, class pairs): `O(E · C²)`.
-//! 2. If fewer than `max_per_scc` were found, the port graph of the SCC is built and its SCCs
+//! 2. If fewer than `max_per_component` were found, the port graph of the SCC is built and its SCCs
 //!    computed; ports outside a non-trivial port SCC are on no valid cycle and are dropped. Then
 //!    for each start node `s` in key order, a BFS from each of its ports over states
 //!    `(port, groups used)` restricted to nodes `≥ s` finds the shortest valid closed walks whose
-//!    smallest node is `s` (so each is found from its canonical start). Once `max_per_scc`
+//!    smallest node is `s` (so each is found from its canonical start). Once `max_per_component`
 //!    candidates are held, BFS depth is capped below the longest of them.
 //!
 //! Each BFS is `O(states + items)`; the whole search is additionally capped by
@@ -39,11 +39,11 @@
 //! A shortest valid closed walk may pass a node twice (`A → B → A → C → A` with four instances
 //! where neither half is valid alone). It is still a real deadlock, so it is reported as is.
 
-use crate::code::{mode_code, ConflictMatrix};
+use crate::code::{ConflictMatrix, mode_code};
 use crate::graph::{EdgeWitness, LockGraph, NO_GROUP};
 use lockgraph_core::{Fingerprint, LockMode, NodeKey, Transaction};
 use petgraph::graph::{DiGraph, NodeIndex};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 /// Groups tracked exactly per SCC (see the module docs).
@@ -53,7 +53,7 @@ pub const EXACT_GROUPS: usize = 16;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CycleOptions {
     /// Cycles kept per strongly connected component (the shortest, then by canonical key).
-    pub max_per_scc: usize,
+    pub max_per_component: usize,
     /// Cycles kept in all.
     pub max_total: usize,
     /// Longest cycle searched for, in edges.
@@ -64,7 +64,12 @@ pub struct CycleOptions {
 
 impl Default for CycleOptions {
     fn default() -> Self {
-        CycleOptions { max_per_scc: 8, max_total: 256, max_len: 16, work_budget: 20_000_000 }
+        CycleOptions {
+            max_per_component: 8,
+            max_total: 256,
+            max_len: 16,
+            work_budget: 20_000_000,
+        }
     }
 }
 
@@ -171,12 +176,13 @@ pub struct CycleSearch {
 
 impl LockGraph {
     /// Deadlock candidates, shortest first; `txns` must be the slice the graph was built from.
-    pub fn cycles(&self, txns: &[Transaction], opts: CycleOptions) -> Vec<Cycle> {
+    pub fn cycles(&self, txns: &[Transaction], opts: &CycleOptions) -> Vec<Cycle> {
         self.search_cycles(txns, opts).cycles
     }
 
     /// Like [`LockGraph::cycles`], also telling whether the work cap was reached.
-    pub fn search_cycles(&self, txns: &[Transaction], opts: CycleOptions) -> CycleSearch {
+    pub fn search_cycles(&self, txns: &[Transaction], opts: &CycleOptions) -> CycleSearch {
+        let opts = *opts;
         let mut search = Search::new(self, opts);
         let mut found: Vec<(Key, Cycle)> = Vec::new();
         for (i, scc) in self.sccs.iter().enumerate() {
@@ -225,6 +231,8 @@ struct Port {
     items: (u32, u32),
     /// Port-graph SCC, or `u32::MAX` when on no port cycle.
     comp: u32,
+    /// The group's bit in BFS masks, 0 for no group or a group not tracked exactly.
+    bit: u32,
 }
 
 /// An edge class leaving a port: acquire `to` in mode `acquired`.
@@ -285,9 +293,9 @@ impl<'g> Search<'g> {
                         group: g.shape_group(w.shape),
                         witness: i as u32,
                     };
-                    let dup = classes[start..]
-                        .iter()
-                        .any(|o: &Class| (o.held, o.acquired, o.group) == (c.held, c.acquired, c.group));
+                    let dup = classes[start..].iter().any(|o: &Class| {
+                        (o.held, o.acquired, o.group) == (c.held, c.acquired, c.group)
+                    });
                     if !dup {
                         classes.push(c);
                     }
@@ -315,7 +323,8 @@ impl<'g> Search<'g> {
     }
 
     fn edge_classes(&self, e: u32) -> &[Class] {
-        &self.classes[self.class_start[e as usize] as usize..self.class_start[e as usize + 1] as usize]
+        &self.classes
+            [self.class_start[e as usize] as usize..self.class_start[e as usize + 1] as usize]
     }
 
     fn spend(&mut self, units: u64) -> bool {
@@ -326,9 +335,9 @@ impl<'g> Search<'g> {
         !self.exhausted
     }
 
-    /// The shortest valid cycles of one SCC, at most `max_per_scc`, sorted.
+    /// The shortest valid cycles of one SCC, at most `max_per_component`, sorted.
     fn scc(&mut self, id: u32, nodes: &[NodeIndex]) -> Vec<Candidate> {
-        let limit = self.opts.max_per_scc;
+        let limit = self.opts.max_per_component;
         if limit == 0 || self.opts.max_len < 2 {
             return Vec::new();
         }
@@ -384,7 +393,7 @@ impl<'g> Search<'g> {
                     out.push(c);
                 }
             }
-            if out.len() >= limit || !self.spend(units) {
+            if !self.spend(units) || out.len() >= limit {
                 break;
             }
         }
@@ -401,7 +410,9 @@ impl<'g> Search<'g> {
         cands: &mut Vec<Candidate>,
         seen: &mut FxHashSet<Key>,
     ) {
-        let Some(mut pg) = self.port_graph(id, nodes) else { return };
+        let Some(mut pg) = self.port_graph(id, nodes) else {
+            return;
+        };
         let mut bfs = Bfs::default();
         for x in 0..nodes.len() as u32 {
             let bound = if cands.len() >= limit {
@@ -467,7 +478,12 @@ impl<'g> Search<'g> {
                 let start = items.len() as u32;
                 while i < tmp.len() && (tmp[i].0, tmp[i].1) == (held, group) {
                     let t = tmp[i];
-                    items.push(Item { to: t.2, acquired: t.3, edge: t.4, witness: t.5 });
+                    items.push(Item {
+                        to: t.2,
+                        acquired: t.3,
+                        edge: t.4,
+                        witness: t.5,
+                    });
                     i += 1;
                 }
                 ports.push(Port {
@@ -475,6 +491,7 @@ impl<'g> Search<'g> {
                     group,
                     items: (start, items.len() as u32),
                     comp: NONE,
+                    bit: 0,
                 });
             }
             node_ports.push(ports.len() as u32);
@@ -490,11 +507,15 @@ impl<'g> Search<'g> {
         let mut units = 0u64;
         for (p, port) in ports.iter().enumerate() {
             for item in &items[port.items.0 as usize..port.items.1 as usize] {
-                let (lo, hi) = (node_ports[item.to as usize], node_ports[item.to as usize + 1]);
+                let (lo, hi) = (
+                    node_ports[item.to as usize],
+                    node_ports[item.to as usize + 1],
+                );
                 for q in lo..hi {
                     units += 1;
                     let qp = &ports[q as usize];
-                    if self.cm.conflicts(item.acquired, qp.held) && concurrent(port.group, qp.group) {
+                    if self.cm.conflicts(item.acquired, qp.held) && concurrent(port.group, qp.group)
+                    {
                         graph.add_edge(NodeIndex::new(p), NodeIndex::new(q as usize), ());
                     }
                 }
@@ -522,19 +543,39 @@ impl<'g> Search<'g> {
             .collect();
         groups.sort_unstable();
         groups.dedup();
-        let bits = groups.into_iter().take(EXACT_GROUPS).enumerate().map(|(i, g)| (g, 1u32 << i)).collect();
-        Some(PortGraph { ports, items, node_ports, bits })
+        groups.truncate(EXACT_GROUPS);
+        for port in &mut ports {
+            if let Ok(i) = groups.binary_search(&port.group) {
+                port.bit = 1 << i;
+            }
+        }
+        Some(PortGraph {
+            ports,
+            items,
+            node_ports,
+        })
     }
 
     /// Shortest valid closed walks from port `p0` of local node `x`, through nodes `≥ x`, of at
     /// most `bound` edges: item sequences, all those of the first length that closes.
-    fn bfs(&mut self, pg: &mut PortGraph, bfs: &mut Bfs, x: u32, p0: u32, bound: usize) -> Vec<Vec<u32>> {
+    fn bfs(
+        &mut self,
+        pg: &mut PortGraph,
+        bfs: &mut Bfs,
+        x: u32,
+        p0: u32,
+        bound: usize,
+    ) -> Vec<Vec<u32>> {
         let start = pg.ports[p0 as usize];
-        let mask0 = pg.bit(start.group);
-        bfs.states.clear();
-        bfs.visited.clear();
-        bfs.states.push(State { port: p0, mask: mask0, parent: NONE, item: NONE });
-        bfs.visited.insert(u64::from(p0) << 32 | u64::from(mask0));
+        let mask0 = start.bit;
+        bfs.reset(pg.ports.len());
+        bfs.states.push(State {
+            port: p0,
+            mask: mask0,
+            parent: NONE,
+            item: NONE,
+        });
+        bfs.visit(p0, mask0);
         let mut closures: Vec<(u32, u32)> = Vec::new();
         let mut level_start = 0;
         let mut depth = 0;
@@ -557,7 +598,10 @@ impl<'g> Search<'g> {
                     if !closures.is_empty() || depth == bound || item.to < x {
                         continue;
                     }
-                    let (lo, hi) = (pg.node_ports[item.to as usize], pg.node_ports[item.to as usize + 1]);
+                    let (lo, hi) = (
+                        pg.node_ports[item.to as usize],
+                        pg.node_ports[item.to as usize + 1],
+                    );
                     for q in lo..hi {
                         let qp = pg.ports[q as usize];
                         if qp.comp != start.comp
@@ -566,13 +610,18 @@ impl<'g> Search<'g> {
                         {
                             continue;
                         }
-                        let bit = pg.bit(qp.group);
+                        let bit = qp.bit;
                         if st.mask & bit != 0 {
                             continue;
                         }
                         let mask = st.mask | bit;
-                        if bfs.visited.insert(u64::from(q) << 32 | u64::from(mask)) {
-                            bfs.states.push(State { port: q, mask, parent: si as u32, item: it });
+                        if bfs.visit(q, mask) {
+                            bfs.states.push(State {
+                                port: q,
+                                mask,
+                                parent: si as u32,
+                                item: it,
+                            });
                         }
                     }
                 }
@@ -608,7 +657,11 @@ impl<'g> Search<'g> {
         for &it in walk {
             let item = pg.items[it as usize];
             let held = self.g.edge_weight(item.edge).witnesses[item.witness as usize].held_mode;
-            key.push((self.g.edge_source(item.edge), mode_code(held), item.acquired));
+            key.push((
+                self.g.edge_source(item.edge),
+                mode_code(held),
+                item.acquired,
+            ));
             steps.push((item.edge, item.witness));
         }
         let r = min_rotation(&key);
@@ -643,21 +696,39 @@ struct PortGraph {
     ports: Vec<Port>,
     items: Vec<Item>,
     node_ports: Vec<u32>,
-    /// Mask bit of each exactly tracked group.
-    bits: FxHashMap<u32, u32>,
 }
 
-impl PortGraph {
-    fn bit(&self, group: u32) -> u32 {
-        self.bits.get(&group).copied().unwrap_or(0)
-    }
-}
-
-/// Reusable BFS buffers.
+/// Reusable BFS buffers. States without groups (the common case) are marked in a stamped array,
+/// so starting a BFS costs nothing; states with groups go to a hash set.
 #[derive(Default)]
 struct Bfs {
     states: Vec<State>,
+    stamp: Vec<u32>,
+    generation: u32,
     visited: FxHashSet<u64>,
+}
+
+impl Bfs {
+    fn reset(&mut self, ports: usize) {
+        self.states.clear();
+        self.visited.clear();
+        if self.stamp.len() != ports || self.generation == u32::MAX {
+            self.stamp = vec![0; ports];
+            self.generation = 0;
+        }
+        self.generation += 1;
+    }
+
+    /// Marks `(port, mask)` visited; true when it was not.
+    fn visit(&mut self, port: u32, mask: u32) -> bool {
+        if mask == 0 {
+            let seen = self.stamp[port as usize] == self.generation;
+            self.stamp[port as usize] = self.generation;
+            !seen
+        } else {
+            self.visited.insert(u64::from(port) << 32 | u64::from(mask))
+        }
+    }
 }
 
 fn sort_candidates(c: &mut [Candidate]) {
@@ -668,7 +739,11 @@ fn sort_candidates(c: &mut [Candidate]) {
 fn min_rotation<T: Ord>(s: &[T]) -> usize {
     let k = s.len();
     (0..k)
-        .min_by(|&a, &b| (0..k).map(|i| &s[(a + i) % k]).cmp((0..k).map(|i| &s[(b + i) % k])))
+        .min_by(|&a, &b| {
+            (0..k)
+                .map(|i| &s[(a + i) % k])
+                .cmp((0..k).map(|i| &s[(b + i) % k]))
+        })
         .unwrap_or(0)
 }
 
@@ -702,7 +777,7 @@ mod tests {
     }
 
     fn run(txns: &[Transaction]) -> Vec<Cycle> {
-        let cycles = LockGraph::build(txns).cycles(txns, CycleOptions::default());
+        let cycles = LockGraph::build(txns).cycles(txns, &CycleOptions::default());
         for c in &cycles {
             assert!(c.is_valid(txns), "{c:?}");
         }
@@ -711,7 +786,10 @@ mod tests {
 
     #[test]
     fn two_updates_in_opposite_orders_deadlock_on_rows() {
-        let txns = vec![updates("t1", None, &["a", "b"]), updates("t2", None, &["b", "a"])];
+        let txns = vec![
+            updates("t1", None, &["a", "b"]),
+            updates("t2", None, &["b", "a"]),
+        ];
         let cycles = run(&txns);
         assert_eq!(cycles.len(), 1, "{cycles:#?}");
         let c = &cycles[0];
@@ -725,12 +803,24 @@ mod tests {
     #[test]
     fn non_conflicting_modes_make_no_cycle() {
         let reads = |name, a: &str, b: &str| {
-            transaction(name, None, &[(relation(a), AS), (relation(a), RS), (relation(b), AS), (relation(b), RS)])
+            transaction(
+                name,
+                None,
+                &[
+                    (relation(a), AS),
+                    (relation(a), RS),
+                    (relation(b), AS),
+                    (relation(b), RS),
+                ],
+            )
         };
         let txns = vec![reads("r1", "a", "b"), reads("r2", "b", "a")];
         let g = LockGraph::build(&txns);
         assert_eq!(g.sccs().len(), 1, "the graph has a cycle");
-        assert!(g.cycles(&txns, CycleOptions::default()).is_empty(), "but no deadlock");
+        assert!(
+            g.cycles(&txns, &CycleOptions::default()).is_empty(),
+            "but no deadlock"
+        );
         // Table-level RE/RE alone is not one either.
         let txns = vec![
             transaction("w1", None, &[(relation("a"), RE), (relation("b"), RE)]),
@@ -750,7 +840,11 @@ mod tests {
         assert_eq!(cycles.len(), 1);
         assert_eq!(names(&cycles[0]), ["a", "b", "c"]);
         assert_eq!(
-            cycles[0].edges.iter().map(|e| e.witness.txn).collect::<Vec<_>>(),
+            cycles[0]
+                .edges
+                .iter()
+                .map(|e| e.witness.txn)
+                .collect::<Vec<_>>(),
             [0, 1, 2]
         );
     }
@@ -765,10 +859,16 @@ mod tests {
         assert_eq!(names(&cycles[0]), ["a", "b"]);
         assert!(cycles[0].edges.iter().all(|e| e.witness.txn == 0));
         // Many identical transactions are one shape and give the same single cycle.
-        let many: Vec<_> = (0..50).map(|_| transaction("transfer", None, &shape)).collect();
+        let many: Vec<_> = (0..50)
+            .map(|_| transaction("transfer", None, &shape))
+            .collect();
         let g = LockGraph::build(&many);
         assert_eq!(g.shape_count(), 1);
-        assert_eq!(g.edge(&relation("a").node(), &relation("b").node()).map(|e| e.transactions), Some(50));
+        assert_eq!(
+            g.edge(&relation("a").node(), &relation("b").node())
+                .map(|e| e.transactions),
+            Some(50)
+        );
         assert_eq!(run(&many).len(), 1);
         // In a group, the transaction never runs beside itself: no cycle.
         let grouped = vec![transaction("transfer", Some("jobs"), &shape)];
@@ -778,7 +878,11 @@ mod tests {
     #[test]
     fn one_group_never_deadlocks_with_itself() {
         let m = |name, a, b| {
-            transaction(name, Some("migrations"), &[(relation(a), AE), (relation(b), AE)])
+            transaction(
+                name,
+                Some("migrations"),
+                &[(relation(a), AE), (relation(b), AE)],
+            )
         };
         let txns = vec![m("0001", "a", "b"), m("0002", "b", "a")];
         assert!(run(&txns).is_empty());
@@ -791,7 +895,11 @@ mod tests {
         let cycles = run(&[m("0001", "a", "b"), app]);
         assert_eq!(cycles.len(), 1);
         assert_eq!(
-            cycles[0].edges.iter().map(|e| (e.held, e.acquired)).collect::<Vec<_>>(),
+            cycles[0]
+                .edges
+                .iter()
+                .map(|e| (e.held, e.acquired))
+                .collect::<Vec<_>>(),
             [(AE, AE), (RE, RE)]
         );
     }
@@ -800,9 +908,20 @@ mod tests {
     fn group_rule_applies_to_all_pairs_not_just_neighbours() {
         // m1: a → b, app1: b → c, m2: c → d, app2: d → a. m1 and m2 share a group and are not
         // neighbours in the cycle: the 4-cycle is not a deadlock.
-        let m = |name, x, y| transaction(name, Some("migrations"), &[(relation(x), AE), (relation(y), AE)]);
+        let m = |name, x, y| {
+            transaction(
+                name,
+                Some("migrations"),
+                &[(relation(x), AE), (relation(y), AE)],
+            )
+        };
         let app = |name, x, y| transaction(name, None, &[(relation(x), AE), (relation(y), AE)]);
-        let txns = vec![m("m1", "a", "b"), app("app1", "b", "c"), m("m2", "c", "d"), app("app2", "d", "a")];
+        let txns = vec![
+            m("m1", "a", "b"),
+            app("app1", "b", "c"),
+            m("m2", "c", "d"),
+            app("app2", "d", "a"),
+        ];
         assert!(run(&txns).is_empty());
         let mut free = txns.clone();
         free[2].group = None;
@@ -831,7 +950,11 @@ mod tests {
     fn distinct_modes_are_distinct_cycles() {
         // Rows and an advisory lock: two cycles over the same nodes that differ by modes.
         let txns = vec![
-            transaction("t1", None, &[(rows("a"), UPD), (advisory("7"), ADV), (rows("a"), KS)]),
+            transaction(
+                "t1",
+                None,
+                &[(rows("a"), UPD), (advisory("7"), ADV), (rows("a"), KS)],
+            ),
             transaction("t2", None, &[(advisory("7"), ADV), (rows("a"), NKU)]),
         ];
         let cycles = run(&txns);
@@ -840,7 +963,11 @@ mod tests {
         fps.dedup();
         assert_eq!(fps.len(), cycles.len());
         for c in &cycles {
-            assert_eq!(c.edges[0].from, relation("a").node(), "relations sort before advisory keys");
+            assert_eq!(
+                c.edges[0].from,
+                relation("a").node(),
+                "relations sort before advisory keys"
+            );
         }
     }
 
@@ -864,7 +991,14 @@ mod tests {
         rev.reverse();
         let c = run(&rev);
         let shape = |cs: &[Cycle]| -> Vec<Vec<(NodeKey, LockMode, LockMode)>> {
-            cs.iter().map(|c| c.edges.iter().map(|e| (e.from.clone(), e.held, e.acquired)).collect()).collect()
+            cs.iter()
+                .map(|c| {
+                    c.edges
+                        .iter()
+                        .map(|e| (e.from.clone(), e.held, e.acquired))
+                        .collect()
+                })
+                .collect()
         };
         assert_eq!(shape(&a), shape(&c));
     }
@@ -876,7 +1010,11 @@ mod tests {
             for j in 0..n {
                 if i != j {
                     let (a, b) = (format!("r{i:03}"), format!("r{j:03}"));
-                    txns.push(transaction("pair", None, &[(rows(&a), NKU), (rows(&b), NKU)]));
+                    txns.push(transaction(
+                        "pair",
+                        None,
+                        &[(rows(&a), NKU), (rows(&b), NKU)],
+                    ));
                 }
             }
         }
@@ -889,16 +1027,20 @@ mod tests {
         let g = LockGraph::build(&txns);
         assert_eq!(g.edge_count(), 200 * 199);
         let opts = CycleOptions::default();
-        let search = g.search_cycles(&txns, opts);
+        let search = g.search_cycles(&txns, &opts);
         assert!(!search.exhausted);
-        assert_eq!(search.cycles.len(), opts.max_per_scc);
+        assert_eq!(search.cycles.len(), opts.max_per_component);
         for (k, c) in search.cycles.iter().enumerate() {
             assert!(c.is_valid(&txns));
-            assert_eq!(names(c), [format!("r000"), format!("r{:03}", k + 1)]);
+            assert_eq!(names(c), ["r000".to_string(), format!("r{:03}", k + 1)]);
         }
         // Asking for far more cycles than there are 2-cycles through one node still finishes.
-        let many = CycleOptions { max_per_scc: 5_000, max_total: 5_000, ..opts };
-        let cycles = g.cycles(&txns, many);
+        let many = CycleOptions {
+            max_per_component: 5_000,
+            max_total: 5_000,
+            ..opts
+        };
+        let cycles = g.cycles(&txns, &many);
         assert_eq!(cycles.len(), 5_000);
         assert!(cycles.iter().all(|c| c.len() == 2));
     }
@@ -911,18 +1053,32 @@ mod tests {
         let name = |i: usize| format!("r{:03}", i % n);
         let mut txns = Vec::new();
         for i in 0..n {
-            txns.push(transaction("ring", None, &[(rows(&name(i)), NKU), (rows(&name(i + 1)), NKU)]));
+            txns.push(transaction(
+                "ring",
+                None,
+                &[(rows(&name(i)), NKU), (rows(&name(i + 1)), NKU)],
+            ));
             for j in 0..n {
                 if j != i && j != (i + 1) % n {
-                    txns.push(transaction("read", None, &[(relation(&name(i)), AS), (relation(&name(j)), AS)]));
+                    txns.push(transaction(
+                        "read",
+                        None,
+                        &[(relation(&name(i)), AS), (relation(&name(j)), AS)],
+                    ));
                 }
             }
         }
         let g = LockGraph::build(&txns);
         assert_eq!(g.edge_count(), n * (n - 1));
-        assert!(g.cycles(&txns, CycleOptions::default()).is_empty(), "longer than max_len");
-        let long = CycleOptions { max_len: 256, ..CycleOptions::default() };
-        let cycles = g.cycles(&txns, long);
+        assert!(
+            g.cycles(&txns, &CycleOptions::default()).is_empty(),
+            "longer than max_len"
+        );
+        let long = CycleOptions {
+            max_len: 256,
+            ..CycleOptions::default()
+        };
+        let cycles = g.cycles(&txns, &long);
         assert_eq!(cycles.len(), 1);
         assert_eq!(cycles[0].len(), n);
         assert_eq!(names(&cycles[0])[..3], ["r000", "r001", "r002"]);
@@ -932,15 +1088,21 @@ mod tests {
     fn work_budget_is_honoured() {
         let txns = dense(60);
         let g = LockGraph::build(&txns);
-        let opts = CycleOptions { work_budget: 10, ..CycleOptions::default() };
-        let s = g.search_cycles(&txns, opts);
+        let opts = CycleOptions {
+            work_budget: 10,
+            ..CycleOptions::default()
+        };
+        let s = g.search_cycles(&txns, &opts);
         assert!(s.exhausted);
         assert!(s.cycles.iter().all(|c| c.is_valid(&txns)));
     }
 
     #[test]
     fn is_valid_rejects_tampering() {
-        let txns = vec![updates("t1", None, &["a", "b"]), updates("t2", None, &["b", "a"])];
+        let txns = vec![
+            updates("t1", None, &["a", "b"]),
+            updates("t2", None, &["b", "a"]),
+        ];
         let c = run(&txns).remove(0);
         let mut bad = c.clone();
         bad.edges[0].witness.txn = 1;

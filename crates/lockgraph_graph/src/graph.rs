@@ -30,7 +30,9 @@ impl EdgeWitness {
 
     /// The acquired lock, when the indexes fit `txns`.
     pub fn acquired_lock<'t>(&self, txns: &'t [Transaction]) -> Option<&'t LockAcquisition> {
-        txns.get(self.txn as usize)?.locks.get(self.acquired as usize)
+        txns.get(self.txn as usize)?
+            .locks
+            .get(self.acquired as usize)
     }
 }
 
@@ -96,7 +98,11 @@ pub struct EdgeRef<'g> {
 impl EdgeRef<'_> {
     /// The distinct (held, acquired) mode pairs of the edge, sorted.
     pub fn mode_pairs(&self) -> Vec<(LockMode, LockMode)> {
-        let mut pairs: Vec<_> = self.witnesses.iter().map(|w| (w.held_mode, w.acquired_mode)).collect();
+        let mut pairs: Vec<_> = self
+            .witnesses
+            .iter()
+            .map(|w| (w.held_mode, w.acquired_mode))
+            .collect();
         pairs.sort();
         pairs.dedup();
         pairs
@@ -258,12 +264,14 @@ impl LockGraph {
     /// The edge `from → to`, if some transaction witnessed it.
     pub fn edge(&self, from: &NodeKey, to: &NodeKey) -> Option<EdgeRef<'_>> {
         let (f, t) = (self.node_index(from)?, self.node_index(to)?);
-        self.find_edge(f.index() as u32, t.index() as u32).map(|e| self.edge_ref(e))
+        self.find_edge(f.index() as u32, t.index() as u32)
+            .map(|e| self.edge_ref(e))
     }
 
     /// Edges leaving `node`, sorted by target.
     pub fn out_edges(&self, node: NodeIndex) -> impl Iterator<Item = EdgeRef<'_>> + '_ {
-        self.out_range(node.index() as u32).map(|e| self.edge_ref(e))
+        self.out_range(node.index() as u32)
+            .map(|e| self.edge_ref(e))
     }
 
     /// Edges entering `node`, sorted by source.
@@ -417,7 +425,11 @@ fn collect_shapes(txns: &[Transaction]) -> Collected {
             let mode = mode_code(lock.mode);
             let fingerprint = lock.statement.fingerprint.0;
             h = mix(mix(h, u64::from(node) << 8 | u64::from(mode)), fingerprint);
-            scratch.push(Step { node, mode, fingerprint });
+            scratch.push(Step {
+                node,
+                mode,
+                fingerprint,
+            });
         }
         h = mix(h, scratch.len() as u64);
 
@@ -441,7 +453,11 @@ fn collect_shapes(txns: &[Transaction]) -> Collected {
             continue;
         }
         let s = shapes.len() as u32;
-        shapes.push(ShapeData { representative: t as u32, transactions: 1, group });
+        shapes.push(ShapeData {
+            representative: t as u32,
+            transactions: 1,
+            group,
+        });
         steps.extend_from_slice(&scratch);
         starts.push(steps.len() as u32);
         next_same_hash.push(NONE);
@@ -451,7 +467,13 @@ fn collect_shapes(txns: &[Transaction]) -> Collected {
             next_same_hash[last as usize] = s;
         }
     }
-    Collected { nodes, groups, shapes, steps, starts }
+    Collected {
+        nodes,
+        groups,
+        shapes,
+        steps,
+        starts,
+    }
 }
 
 /// A witness before edges get their final indexes.
@@ -467,7 +489,13 @@ struct RawWitness {
 
 /// Second pass over shapes, then sorting everything into its final, deterministic place.
 fn assemble(transactions: usize, c: Collected) -> LockGraph {
-    let Collected { nodes, groups, mut shapes, steps, starts } = c;
+    let Collected {
+        nodes,
+        groups,
+        mut shapes,
+        steps,
+        starts,
+    } = c;
 
     // Edges per shape: every pair i < j on different nodes, keeping for held locks only the
     // first occurrence of each (node, mode) — a later one adds no new (held, acquired) pair.
@@ -504,7 +532,9 @@ fn assemble(transactions: usize, c: Collected) -> LockGraph {
             let is_first = if big {
                 first_set.insert((step.node, step.mode), ()).is_none()
             } else {
-                !firsts.iter().any(|&(n, m, _)| n == step.node && m == step.mode)
+                !firsts
+                    .iter()
+                    .any(|&(n, m, _)| n == step.node && m == step.mode)
             };
             if is_first {
                 firsts.push((step.node, step.mode, j as u32));
@@ -519,7 +549,8 @@ fn assemble(transactions: usize, c: Collected) -> LockGraph {
                 let w = raw[k];
                 if keep > shape_start {
                     let p = raw[keep - 1];
-                    if (p.edge, p.held_mode, p.acquired_mode) == (w.edge, w.held_mode, w.acquired_mode)
+                    if (p.edge, p.held_mode, p.acquired_mode)
+                        == (w.edge, w.held_mode, w.acquired_mode)
                     {
                         continue;
                     }
@@ -549,11 +580,16 @@ fn assemble(transactions: usize, c: Collected) -> LockGraph {
             s.group = group_rank[s.group as usize];
         }
     }
-    let groups: Vec<Arc<str>> = group_order.iter().map(|&g| groups[g as usize].clone()).collect();
+    let groups: Vec<Arc<str>> = group_order
+        .iter()
+        .map(|&g| groups[g as usize].clone())
+        .collect();
 
     // Edges sorted by (source rank, target rank).
-    let ends: Vec<(u32, u32)> =
-        edge_ends.iter().map(|&(f, t)| (node_rank[f as usize], node_rank[t as usize])).collect();
+    let ends: Vec<(u32, u32)> = edge_ends
+        .iter()
+        .map(|&(f, t)| (node_rank[f as usize], node_rank[t as usize]))
+        .collect();
     let mut edge_order: Vec<u32> = (0..ends.len() as u32).collect();
     edge_order.sort_unstable_by_key(|&e| ends[e as usize]);
     let mut edge_rank = vec![0u32; ends.len()];
@@ -615,7 +651,11 @@ fn assemble(transactions: usize, c: Collected) -> LockGraph {
         graph.add_edge(
             NodeIndex::new(from as usize),
             NodeIndex::new(to as usize),
-            LockEdge { transactions: total, shapes: distinct, witnesses },
+            LockEdge {
+                transactions: total,
+                shapes: distinct,
+                witnesses,
+            },
         );
     }
     for v in 1..out_start.len() {
@@ -688,7 +728,12 @@ mod tests {
             transaction(
                 name,
                 None,
-                &[(relation("b"), RE), (rows("b"), NKU), (relation("a"), RE), (rows("a"), NKU)],
+                &[
+                    (relation("b"), RE),
+                    (rows("b"), NKU),
+                    (relation("a"), RE),
+                    (rows("a"), NKU),
+                ],
             )
         };
         let txns = vec![t("one"), t("two"), t("three")];
@@ -702,8 +747,15 @@ mod tests {
         assert_eq!(e.shapes, 1);
         // 2 held locks × 2 acquired locks, all with distinct mode pairs.
         assert_eq!(e.witnesses.len(), 4);
-        assert!(e.witnesses.iter().all(|w| w.witness.txn == 0 && w.transactions == 3));
-        assert_eq!(e.mode_pairs(), vec![(RE, RE), (RE, NKU), (NKU, RE), (NKU, NKU)]);
+        assert!(
+            e.witnesses
+                .iter()
+                .all(|w| w.witness.txn == 0 && w.transactions == 3)
+        );
+        assert_eq!(
+            e.mode_pairs(),
+            vec![(RE, RE), (RE, NKU), (NKU, RE), (NKU, NKU)]
+        );
         assert!(g.edge(&key("a"), &key("b")).is_none());
         assert!(g.sccs().is_empty());
     }
@@ -714,12 +766,24 @@ mod tests {
         let txns = vec![transaction(
             "t",
             None,
-            &[(rows("a"), NKU), (rows("a"), NKU), (rows("b"), NKU), (rows("b"), NKU)],
+            &[
+                (rows("a"), NKU),
+                (rows("a"), NKU),
+                (rows("b"), NKU),
+                (rows("b"), NKU),
+            ],
         )];
         let g = LockGraph::build(&txns);
         let e = g.edge(&key("a"), &key("b")).expect("a → b");
         assert_eq!(e.witnesses.len(), 1);
-        assert_eq!(e.witnesses[0].witness, EdgeWitness { txn: 0, held: 0, acquired: 2 });
+        assert_eq!(
+            e.witnesses[0].witness,
+            EdgeWitness {
+                txn: 0,
+                held: 0,
+                acquired: 2
+            }
+        );
     }
 
     #[test]
@@ -736,7 +800,28 @@ mod tests {
         assert_eq!(g.shape_count(), 3);
         let e = g.edge(&key("a"), &key("b")).expect("a → b");
         assert_eq!((e.transactions, e.shapes), (3, 3));
-        assert_eq!(g.shape(1).and_then(|s| s.group).as_deref(), Some("migrations"));
+        assert_eq!(
+            g.shape(1).and_then(|s| s.group).as_deref(),
+            Some("migrations")
+        );
+    }
+
+    #[test]
+    fn empty_and_lockless_inputs() {
+        let g = LockGraph::build(&[]);
+        assert_eq!((g.node_count(), g.edge_count(), g.shape_count()), (0, 0, 0));
+        assert!(g.cycles(&[], &crate::CycleOptions::default()).is_empty());
+        assert!(g.suggest_order(&[]).order.is_empty());
+        // No locks, or locks on one node only: shapes but no edges.
+        let txns = vec![
+            transaction("none", None, &[]),
+            transaction("one", None, &[(relation("a"), RE), (rows("a"), NKU)]),
+        ];
+        let g = LockGraph::build(&txns);
+        assert_eq!((g.node_count(), g.edge_count(), g.shape_count()), (1, 0, 2));
+        let order = g.suggest_order(&[key("z"), key("a"), key("a")]);
+        assert_eq!(order.order, [key("a"), key("z")]);
+        assert!(order.broken.is_empty() && order.exact);
     }
 
     #[test]
@@ -754,10 +839,24 @@ mod tests {
         assert_eq!(g.scc_of(&key("a")), None);
         let json = serde_json::to_string(&s).expect("serializes");
         assert!(json.contains("\"sccs\""));
-        let edges: Vec<_> = g.edges().map(|e| (e.from.to_string(), e.to.to_string())).collect();
-        assert_eq!(edges, [("a", "b"), ("b", "c"), ("c", "b")].map(|(a, b)| (a.into(), b.into())));
+        let edges: Vec<_> = g
+            .edges()
+            .map(|e| (e.from.to_string(), e.to.to_string()))
+            .collect();
+        assert_eq!(
+            edges,
+            [("a", "b"), ("b", "c"), ("c", "b")].map(|(a, b)| (a.into(), b.into()))
+        );
         let b = g.node_index(&key("b")).expect("b");
-        assert_eq!(g.in_edges(b).map(|e| e.from.to_string()).collect::<Vec<_>>(), ["a", "c"]);
-        assert_eq!(g.out_edges(b).map(|e| e.to.to_string()).collect::<Vec<_>>(), ["c"]);
+        assert_eq!(
+            g.in_edges(b)
+                .map(|e| e.from.to_string())
+                .collect::<Vec<_>>(),
+            ["a", "c"]
+        );
+        assert_eq!(
+            g.out_edges(b).map(|e| e.to.to_string()).collect::<Vec<_>>(),
+            ["c"]
+        );
     }
 }

@@ -43,7 +43,7 @@
 //! assert_eq!((graph.node_count(), graph.edge_count()), (2, 2));
 //!
 //! // The table locks (ROW EXCLUSIVE) never wait for each other; the row locks do.
-//! let cycles = graph.cycles(&txns, CycleOptions::default());
+//! let cycles = graph.cycles(&txns, &CycleOptions::default());
 //! assert_eq!(cycles.len(), 1);
 //! let names: Vec<String> = cycles[0].nodes().map(|n| n.to_string()).collect();
 //! assert_eq!(names, ["accounts", "ledger"]);
@@ -83,7 +83,7 @@ pub mod synth;
 
 pub use cycle::{Cycle, CycleEdge, CycleOptions, CycleSearch, EXACT_GROUPS};
 pub use graph::{
-    build_graph, EdgeRef, EdgeSummary, EdgeWitness, GraphSummary, LockEdge, LockGraph, Shape,
-    ShapeWitness,
+    EdgeRef, EdgeSummary, EdgeWitness, GraphSummary, LockEdge, LockGraph, Shape, ShapeWitness,
+    build_graph,
 };
-pub use order::{OrderSuggestion, EXACT_ORDER_LIMIT, SIFT_PASSES};
+pub use order::{EXACT_ORDER_LIMIT, IMPROVEMENT_PASSES, OrderSuggestion, WINDOW};

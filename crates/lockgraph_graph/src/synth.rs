@@ -1,22 +1,28 @@
 //! Synthetic transactions: small builders for tests and examples, and a generator of large,
 //! realistic workloads for benchmarks.
 //!
-//! Nothing here reads input: the generator is deterministic for a given [`Workload::seed`].
+//! Nothing here reads input: the generator is deterministic for a given
+//! [`Workload::seed`](crate::synth::Workload::seed).
 
 use lockgraph_core::{
-    Fingerprint, LockAcquisition, LockMode, LockTarget, Location, RelationName,
-    RowLockMode, Statement, TableLockMode, Transaction, TransactionKind,
+    Fingerprint, Location, LockAcquisition, LockMode, LockTarget, RelationName, RowLockMode,
+    Statement, TableLockMode, Transaction, TransactionKind,
 };
 use std::sync::Arc;
 
 /// A table-level lock target on `name`.
 pub fn relation(name: &str) -> LockTarget {
-    LockTarget::Relation { relation: RelationName::new(name) }
+    LockTarget::Relation {
+        relation: RelationName::new(name),
+    }
 }
 
 /// A row-level lock target on rows of `name` (no key predicate).
 pub fn rows(name: &str) -> LockTarget {
-    LockTarget::Rows { relation: RelationName::new(name), key: None }
+    LockTarget::Rows {
+        relation: RelationName::new(name),
+        key: None,
+    }
 }
 
 /// An advisory lock target.
@@ -36,7 +42,11 @@ pub fn statement(text: &str, path: &str, line: u32) -> Arc<Statement> {
 
 /// A transaction taking `locks` in order, one statement per lock (text `<mode> <target>`, so
 /// transactions built from equal lock lists have equal shapes).
-pub fn transaction(name: &str, group: Option<&str>, locks: &[(LockTarget, LockMode)]) -> Transaction {
+pub fn transaction(
+    name: &str,
+    group: Option<&str>,
+    locks: &[(LockTarget, LockMode)],
+) -> Transaction {
     let path: Arc<str> = format!("{name}.sql").into();
     let locks: Vec<LockAcquisition> = locks
         .iter()
@@ -157,8 +167,19 @@ impl Kind {
 
     fn pick(rng: &mut Rng, budget: usize) -> Kind {
         let one = [Kind::Select, Kind::Insert];
-        let any = [Kind::Select, Kind::SelectForUpdate, Kind::Update, Kind::Update, Kind::Insert, Kind::Delete];
-        if budget < 2 { one[rng.below(one.len())] } else { any[rng.below(any.len())] }
+        let any = [
+            Kind::Select,
+            Kind::SelectForUpdate,
+            Kind::Update,
+            Kind::Update,
+            Kind::Insert,
+            Kind::Delete,
+        ];
+        if budget < 2 {
+            one[rng.below(one.len())]
+        } else {
+            any[rng.below(any.len())]
+        }
     }
 }
 
@@ -171,7 +192,13 @@ struct Builder {
 impl Builder {
     /// A transaction over `tables` in that order, 2–6 locks in all (at least one per table
     /// until the budget runs out).
-    fn build(&mut self, rng: &mut Rng, name: Arc<str>, tables: &[usize], migrate: bool) -> Transaction {
+    fn build(
+        &mut self,
+        rng: &mut Rng,
+        name: Arc<str>,
+        tables: &[usize],
+        migrate: bool,
+    ) -> Transaction {
         let budget_total = 2 + rng.below(5);
         let mut locks = Vec::new();
         let mut statements = Vec::new();
@@ -180,15 +207,24 @@ impl Builder {
             if budget == 0 {
                 break;
             }
-            let kind = if migrate { Kind::Migrate } else { Kind::pick(rng, budget) };
+            let kind = if migrate {
+                Kind::Migrate
+            } else {
+                Kind::pick(rng, budget)
+            };
             let relation = self.names[t].clone();
             self.line += 1;
             let stmt = statement(&kind.sql(relation.as_str()), &self.path, self.line);
             for &(row, mode) in kind.locks() {
                 let target = if row {
-                    LockTarget::Rows { relation: relation.clone(), key: None }
+                    LockTarget::Rows {
+                        relation: relation.clone(),
+                        key: None,
+                    }
                 } else {
-                    LockTarget::Relation { relation: relation.clone() }
+                    LockTarget::Relation {
+                        relation: relation.clone(),
+                    }
                 };
                 locks.push(LockAcquisition {
                     target,
@@ -212,7 +248,13 @@ impl Builder {
 }
 
 /// Distinct relations drawn from `[lo, lo + width)` (clamped), `count` of them, sorted.
-fn pick_tables(rng: &mut Rng, relations: usize, lo: usize, width: usize, count: usize) -> Vec<usize> {
+fn pick_tables(
+    rng: &mut Rng,
+    relations: usize,
+    lo: usize,
+    width: usize,
+    count: usize,
+) -> Vec<usize> {
     let width = width.min(relations);
     let lo = lo.min(relations - width);
     let mut out: Vec<usize> = Vec::with_capacity(count);
@@ -228,12 +270,15 @@ fn pick_tables(rng: &mut Rng, relations: usize, lo: usize, width: usize, count: 
 
 /// Generates a workload: instances of templates (popularity skewed toward the first ones) that
 /// mostly lock relations in index order, a few templates with an inversion, a few migrations, and
-/// a share of one-off random transactions.
+/// a share of one-off random transactions. Relations with low indexes are the popular ones: code
+/// paths and random transactions both favour them.
 pub fn generate(w: &Workload) -> Vec<Transaction> {
     assert!(w.relations >= 2, "a workload needs two relations");
     let mut rng = Rng(w.seed);
     let mut b = Builder {
-        names: (0..w.relations).map(|i| RelationName::new(format!("t{i:05}"))).collect(),
+        names: (0..w.relations)
+            .map(|i| RelationName::new(format!("t{i:05}")))
+            .collect(),
         path: "app.sql".into(),
         line: 0,
     };
@@ -241,7 +286,9 @@ pub fn generate(w: &Workload) -> Vec<Transaction> {
         .map(|i| {
             let migrate = rng.unit() < w.migration_rate;
             let count = 2 + rng.below(3);
-            let center = rng.below(w.relations);
+            // Code paths cluster around popular relations (low indexes).
+            let u = rng.unit();
+            let center = (u * u * u * w.relations as f64) as usize;
             let mut tables = pick_tables(&mut rng, w.relations, center, 64, count);
             if migrate {
                 // Migrations lock in whatever order the author wrote.
@@ -260,7 +307,14 @@ pub fn generate(w: &Workload) -> Vec<Transaction> {
     for _ in 0..w.transactions {
         if rng.unit() < w.random_rate {
             let count = 2 + rng.below(3);
-            let mut tables = pick_tables(&mut rng, w.relations, 0, w.relations, count);
+            let mut tables = Vec::with_capacity(count);
+            while tables.len() < count {
+                let u = rng.unit();
+                let t = (u * u * w.relations as f64) as usize;
+                if !tables.contains(&t) {
+                    tables.push(t);
+                }
+            }
             for k in (1..tables.len()).rev() {
                 tables.swap(k, rng.below(k + 1));
             }
@@ -280,7 +334,12 @@ mod tests {
 
     #[test]
     fn generator_is_deterministic_and_in_bounds() {
-        let w = Workload { relations: 100, transactions: 500, templates: 20, ..Workload::default() };
+        let w = Workload {
+            relations: 100,
+            transactions: 500,
+            templates: 20,
+            ..Workload::default()
+        };
         let a = generate(&w);
         let b = generate(&w);
         assert_eq!(a, b);

@@ -2,15 +2,15 @@
 //! to a `String`.
 //!
 //! A [`Report`] bundles what every format may need: the sorted [`Finding`]s, the lock-order graph
-//! summary ([`GraphSummary`], built once from the graph and the transactions), the input
+//! summary ([`GraphView`], built once from the graph and the transactions), the input
 //! [`Sources`] (file texts for rustc-style snippets) and a few counts. Formats:
 //! [`render_text`] (annotate-snippets, one group per finding with a label per edge across files),
 //! [`render_json`] (the documented contract in `docs/json.md`, `schema_version` 1),
 //! [`render_dot`] and [`render_mermaid`] (the graph with cycle edges highlighted).
 //!
 //! ```
-//! use lockgraph_report::{render_json, Report, Sources, GraphSummary};
-//! let report = Report { findings: &[], graph: &GraphSummary::default(), sources: &Sources::default(),
+//! use lockgraph_report::{render_json, Report, Sources, GraphView};
+//! let report = Report { findings: &[], graph: &GraphView::default(), sources: &Sources::default(),
 //!                       transactions: 0, files: 0 };
 //! let json: serde_json::Value = serde_json::from_str(&render_json(&report)).unwrap();
 //! assert_eq!(json["schema_version"], 1);
@@ -29,7 +29,7 @@ mod mermaid;
 mod text;
 
 pub use dot::render_dot;
-pub use graph::{GraphEdge, GraphNode, GraphSummary};
+pub use graph::{GraphEdge, GraphNode, GraphView};
 pub use json::{render_json, JSON_SCHEMA_VERSION};
 pub use mermaid::render_mermaid;
 pub use text::{render_text, TextOptions};
@@ -71,7 +71,7 @@ pub struct Report<'a> {
     /// Findings, already sorted.
     pub findings: &'a [Finding],
     /// The lock-order graph, summarized.
-    pub graph: &'a GraphSummary,
+    pub graph: &'a GraphView,
     /// File texts for snippets.
     pub sources: &'a Sources,
     /// Number of transactions analysed.

@@ -50,6 +50,7 @@ impl Rule for LockOrderInversion {
         let opts = CycleOptions {
             max_per_component: a.options.max_cycles_per_component,
             max_total: a.options.max_cycles,
+            ..CycleOptions::default()
         };
         for cycle in a.graph.cycles(a.transactions, &opts) {
             out.push(finding_for_cycle(a, &cycle));

@@ -30,6 +30,7 @@ use sqlparser::parser::Parser;
 use std::sync::Arc;
 
 pub(crate) use locks::Locks;
+pub(crate) use walk::{ident, last_ident, relation_name};
 
 /// What kind of statement it is, as far as transaction boundaries go.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -5,10 +5,10 @@ CREATE TABLE accounts (
     balance bigint NOT NULL DEFAULT 0
 );
 
--- T1: check whether the column is needed, then add it
+-- T1: look at the table, then add the column (idempotent, as a self-healing app might)
 BEGIN;
 SELECT count(*) FROM accounts;
-ALTER TABLE accounts ADD COLUMN frozen boolean NOT NULL DEFAULT false;
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS frozen boolean NOT NULL DEFAULT false;
 COMMIT;
 
 -- interleaving: A=T1 B=T1 : A1 B1 A2 B2 -> deadlock

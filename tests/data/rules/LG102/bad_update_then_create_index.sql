@@ -5,10 +5,10 @@ CREATE TABLE accounts (
     balance bigint NOT NULL DEFAULT 0
 );
 
--- T1: adjust account 1, then add an index
+-- T1: adjust account 1, then make sure an index exists
 BEGIN;
 UPDATE accounts SET balance = balance + 10 WHERE id = 1;
-CREATE INDEX accounts_balance_idx ON accounts (balance);
+CREATE INDEX IF NOT EXISTS accounts_balance_idx ON accounts (balance);
 COMMIT;
 
 -- seed: INSERT INTO accounts (id, balance) VALUES (1, 100);

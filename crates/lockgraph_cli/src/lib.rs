@@ -1,0 +1,14 @@
+//! The library half of the `lockgraph` binary: input discovery and the loading pipeline that
+//! turns files into transactions, shared by the CLI and by end-to-end tests.
+//!
+//! ```no_run
+//! use lockgraph_cli::pipeline::{load_sql, LoadOptions};
+//! let loaded = load_sql(&["samples/shop".into()], &LoadOptions::default());
+//! println!("{} transactions", loaded.transactions.len());
+//! ```
+#![warn(missing_docs)]
+
+/// Which files to read.
+pub mod discover;
+/// Files → schema, transactions, statements, diagnostics.
+pub mod pipeline;
