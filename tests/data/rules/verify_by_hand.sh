@@ -10,6 +10,9 @@
 #   --exhaustive also replay every possible interleaving of the sessions' statements
 #                (one summary line per file: how many interleavings deadlocked)
 #   --keep       keep the scratch schemas and session transcripts (default: dropped)
+#   --pairs DIR  (sample app) run every pair of transactions of DIR (each app/*.sql block, and each
+#                migration that ALTERs/LOCKs existing tables) through all interleavings (at most
+#                --cap N per pair, evenly sampled; default 60); one line per pair; exit 1 if any deadlocked
 # Connection: PGHOST/PGPORT/PGUSER/PGDATABASE (default 127.0.0.1 / postgres / test). Needs a
 # superuser (sessions set deadlock_timeout=100ms). Exit status 1 if any outcome is not the expected one.
 #
@@ -38,15 +41,18 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres} PGDATABASE=${PGDATABASE:-test}
 unset PGOPTIONS PGAPPNAME
-EXHAUSTIVE=0 KEEP=0
+EXHAUSTIVE=0 KEEP=0 PAIRS_DIR="" CAP=60
 FILES=()
-for a in "$@"; do
-  case $a in
+while (($#)); do
+  case $1 in
     --exhaustive) EXHAUSTIVE=1 ;;
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
-    *) FILES+=("$(cd "$(dirname "$a")" && pwd)/$(basename "$a")") ;;
+    --pairs) PAIRS_DIR=$(cd "$2" && pwd); shift ;;
+    --cap) CAP=$2; shift ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+    *) FILES+=("$(cd "$(dirname "$1")" && pwd)/$(basename "$1")") ;;
   esac
+  shift
 done
 
 WORK=$(mktemp -d /tmp/lgverify.XXXXXX)
@@ -329,6 +335,58 @@ run_file() {
   done < <(grep '^-- interleaving:' "$file")
   if [[ $found == 0 && $root == fixture ]]; then report "$name" "NO-SPEC" "an interleaving line" "-"; fi
 }
+
+# every pair of transactions of a sample app, all (or --cap evenly sampled) interleavings
+pairs_check() {
+  local root=$1 refs=() f n i j k r1 r2 total
+  for f in "$root"/app/*.sql; do
+    parse_file "$f" Q
+    for ((n = 1; n <= Q_NBLK; n++)); do refs+=("app/$(basename "$f")#T$n"); done
+  done
+  for f in "$root"/migrations/*.sql; do
+    grep -qiE '^[[:space:]]*(ALTER|LOCK)[[:space:]]+TABLE' "$f" && refs+=("migrations/$(basename "$f")")
+  done
+  local pairs=()
+  for ((i = 0; i < ${#refs[@]}; i++)); do
+    for ((j = i; j < ${#refs[@]}; j++)); do
+      r1=${refs[$i]} r2=${refs[$j]}
+      [[ $r1 == migrations/* && $r2 == migrations/* ]] && continue
+      pairs+=("$r1|$r2")
+      if ((i == j)); then   # another instance with keys 1 and 2 swapped, if both occur
+        parse_file "$root/${r1%#*}" Q
+        local -n b="Q_BLK_${r1##*#T}"
+        local all; all=$(printf '%s\n' "${b[@]}")
+        [[ $all =~ (^|[^0-9])1([^0-9]|$) && $all =~ (^|[^0-9])2([^0-9]|$) ]] && pairs+=("$r1|$r2(1<>2)")
+      fi
+    done
+  done
+  local p setup="$WORK/setup.sql" schema=lgv_pairs m first_mig dl_total=0
+  for p in "${pairs[@]}"; do
+    SESS_LIST=(A B); : >"$WORK/migrations_used"
+    load_session A "${p%%|*}" "" "$root" && load_session B "${p##*|}" "" "$root" || continue
+    : >"$setup"
+    first_mig=$(sort "$WORK/migrations_used" | head -1)
+    for m in "$root"/migrations/*.sql; do
+      [[ -n $first_mig && ! $m < $first_mig ]] && break
+      { echo "BEGIN;"; cat "$m"; echo; echo "COMMIT;"; } >>"$setup"
+    done
+    echo "$SHOP_SEED" >>"$setup"
+    local la lb; eval "la=\$((\${#SESS_A_STMTS[@]} - 1)) lb=\$((\${#SESS_B_STMTS[@]} - 1))"
+    mapfile -t ILS < <(interleavings "A:$la" "B:$lb")
+    total=${#ILS[@]}
+    local stride=$(( (total + CAP - 1) / CAP )) ran=0 dl=0 okc=0 errs="" r
+    for ((k = 0; k < total; k += stride)); do
+      r=$(run_once "$schema" "$setup" ${ILS[$k]}); ran=$((ran + 1))
+      case $r in DEADLOCK*) dl=$((dl + 1)); errs+="[${ILS[$k]}]=deadlock " ;; OK*) okc=$((okc + 1)) ;; *) errs+="[${ILS[$k]}]=${r%% waited*} " ;; esac
+    done
+    dl_total=$((dl_total + dl))
+    printf '%-34s x %-40s %4d/%-4d run  %3d deadlocked  %3d committed  %s\n' "${p%%|*}" "${p##*|}" "$ran" "$total" "$dl" "$okc" "${errs:0:300}"
+  done
+  echo "pairs in ${root#"$ROOT"/}: $dl_total deadlocked interleaving(s)"
+  ((dl_total == 0))
+}
+
+if [[ -n $PAIRS_DIR ]]; then pairs_check "$PAIRS_DIR"; exit $?; fi
 
 if [[ ${#FILES[@]} == 0 ]]; then
   mapfile -t FILES < <(ls "$HERE"/LG*/*.sql 2>/dev/null; grep -l '^-- interleaving:' -r "$ROOT/samples" --include='*.sql' 2>/dev/null | sort)

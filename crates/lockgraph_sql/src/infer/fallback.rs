@@ -125,6 +125,9 @@ fn from_items(c: &mut Cursor<'_, '_>, list: bool) -> Vec<(RelationName, String)>
         if c.peek().is_some_and(|t| t.is("(")) {
             c.skip_parens();
         } else {
+            if c.peek().is_some_and(|t| NOT_ALIAS.iter().any(|w| t.is_word(w))) {
+                break;
+            }
             let Some(rel) = c.name() else { break };
             if c.peek().is_some_and(|t| t.is("(")) {
                 c.skip_parens(); // a function call

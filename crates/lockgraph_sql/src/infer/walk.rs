@@ -314,7 +314,7 @@ impl<'a> Walker<'a> {
             self.expr(h);
         }
         // `SELECT … INTO t` creates t.
-        if let Some(into) = &s.into {
+        if let Some(into) = s.into.as_ref().filter(|i| !i.temporary) {
             for target in &into.targets {
                 if let Expr::Identifier(i) = target {
                     self.locks.table(&RelationName::from_parts([(i.value.as_str(), i.quote_style.is_some())]), Mode::AccessExclusive);
@@ -523,7 +523,9 @@ impl<'a> Walker<'a> {
         if let Some(src) = &ins.source {
             self.query(src, &[]);
         }
-        let columns: Vec<String> = if ins.columns.is_empty() {
+        let columns: Vec<String> = if ins.source.is_none() {
+            Vec::new() // DEFAULT VALUES
+        } else if ins.columns.is_empty() {
             self.schema.table(&rel).map(|t| t.columns.iter().map(|c| c.name.to_string()).collect()).unwrap_or_default()
         } else {
             ins.columns.iter().filter_map(last_ident).collect()
