@@ -105,6 +105,23 @@ impl LockTarget {
         }
     }
 
+    /// Whether two targets may be the very same lockable thing: the same relation, the same rows
+    /// (equal key predicates, or either unknown), or the same advisory key.
+    pub fn may_be_same(&self, other: &LockTarget) -> bool {
+        match (self, other) {
+            (LockTarget::Relation { relation: x }, LockTarget::Relation { relation: y }) => x == y,
+            (LockTarget::Rows { relation: x, key: kx }, LockTarget::Rows { relation: y, key: ky }) => {
+                x == y
+                    && match (kx, ky) {
+                        (Some(kx), Some(ky)) => kx.columns == ky.columns && kx.values == ky.values,
+                        _ => true,
+                    }
+            }
+            (LockTarget::Advisory { key: x }, LockTarget::Advisory { key: y }) => x == y,
+            _ => false,
+        }
+    }
+
     /// The relation, for relation and row targets.
     pub fn relation(&self) -> Option<&RelationName> {
         match self {

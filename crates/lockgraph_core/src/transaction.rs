@@ -164,6 +164,19 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    /// Whether lock `j` adds nothing: an earlier lock of this transaction on the same target
+    /// already covers its mode, so acquiring it can never wait for anyone. Row locks whose rows
+    /// are unknown (no key predicate) are never redundant: they may be other rows.
+    pub fn is_redundant(&self, j: usize) -> bool {
+        let lj = &self.locks[j];
+        if matches!(lj.target, crate::LockTarget::Rows { key: None, .. }) {
+            return false;
+        }
+        self.locks[..j]
+            .iter()
+            .any(|k| k.target == lj.target && k.mode.covers(lj.mode))
+    }
+
     /// Whether two transactions (or two instances of one) can be in flight at the same time.
     pub fn may_run_concurrently_with(&self, other: &Transaction) -> bool {
         match (&self.group, &other.group) {

@@ -2,7 +2,7 @@
 //! workloads, plus the adversarial dense graph.
 //!
 //! `cargo bench -p lockgraph_graph` (the end-to-end 1,000,000-transaction run is the
-//! `big_graph` example; see PERF.md).
+//! `big_graph` example; see docs/performance.md).
 
 use divan::{Bencher, black_box};
 use lockgraph_core::{LockMode, RowLockMode, Transaction};

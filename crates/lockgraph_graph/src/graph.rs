@@ -359,6 +359,9 @@ struct Step {
     node: u32,
     mode: u8,
     fingerprint: u64,
+    /// An earlier lock of the transaction on the same target covers this one
+    /// ([`Transaction::is_redundant`]): it never waits, so it is no edge's end or start.
+    redundant: bool,
 }
 
 /// Output of the first pass: interned nodes and groups (first-seen ids) and deduplicated shapes.
@@ -416,7 +419,8 @@ fn collect_shapes(txns: &[Transaction]) -> Collected {
         };
         scratch.clear();
         let mut h = mix(0x9e37_79b9_7f4a_7c15, u64::from(group));
-        for lock in &txn.locks {
+        for (j, lock) in txn.locks.iter().enumerate() {
+            let redundant = txn.is_redundant(j);
             let r = node_ref(&lock.target);
             let node = *node_ids.entry(r).or_insert_with(|| {
                 nodes.push(lock.target.node());
@@ -424,11 +428,15 @@ fn collect_shapes(txns: &[Transaction]) -> Collected {
             });
             let mode = mode_code(lock.mode);
             let fingerprint = lock.statement.fingerprint.0;
-            h = mix(mix(h, u64::from(node) << 8 | u64::from(mode)), fingerprint);
+            h = mix(
+                mix(h, u64::from(node) << 9 | u64::from(mode) << 1 | u64::from(redundant)),
+                fingerprint,
+            );
             scratch.push(Step {
                 node,
                 mode,
                 fingerprint,
+                redundant,
             });
         }
         h = mix(h, scratch.len() as u64);
@@ -511,6 +519,9 @@ fn assemble(transactions: usize, c: Collected) -> LockGraph {
         first_set.clear();
         let shape_start = raw.len();
         for (j, step) in seq.iter().enumerate() {
+            if step.redundant {
+                continue;
+            }
             for &(node, mode, i) in &firsts {
                 if node == step.node {
                     continue;

@@ -103,6 +103,8 @@ fn valid(txns: &[Transaction], c: &Cycle) -> bool {
             let next = &c.edges[(i + 1) % k];
             let next_held = &txns[next.witness.txn as usize].locks[next.witness.held as usize];
             e.witness.held < e.witness.acquired
+                && !t.is_redundant(e.witness.held as usize)
+                && !t.is_redundant(e.witness.acquired as usize)
                 && h.target.node() == e.from
                 && a.target.node() == e.to
                 && e.from != e.to
@@ -128,6 +130,10 @@ fn brute_force_exists(txns: &[Transaction], max_len: usize) -> bool {
         for i in 0..txn.locks.len() {
             for j in i + 1..txn.locks.len() {
                 let (h, a) = (&txn.locks[i], &txn.locks[j]);
+                // A lock the transaction already holds (covered by an earlier one) never waits.
+                if txn.is_redundant(i) || txn.is_redundant(j) {
+                    continue;
+                }
                 if h.target.node() != a.target.node() {
                     witnesses.push((t, h.target.node(), h.mode, a.target.node(), a.mode));
                 }

@@ -54,7 +54,7 @@ pub struct CheckOptions {
 
 impl Default for CheckOptions {
     fn default() -> Self {
-        CheckOptions { show_literals: false, max_cycles_per_component: 8, max_cycles: 200 }
+        CheckOptions { show_literals: false, max_cycles_per_component: 64, max_cycles: 512 }
     }
 }
 

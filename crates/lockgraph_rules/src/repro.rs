@@ -78,7 +78,7 @@ pub fn interleaved(a: &Analysis<'_>, txns: &[usize]) -> Option<Repro> {
     let used: Vec<&Transaction> = txns.iter().map(|&t| &a.transactions[t]).collect();
     let mut steps = Vec::new();
     for (s, txn) in used.iter().enumerate() {
-        if txn.kind != TransactionKind::Autocommit {
+        if needs_begin(txn) {
             steps.push(ReproStep { session: s + 1, sql: "BEGIN".into(), origin: None, expect_block: false });
         }
     }
@@ -91,7 +91,10 @@ pub fn interleaved(a: &Analysis<'_>, txns: &[usize]) -> Option<Repro> {
         }
     }
     for (s, txn) in used.iter().enumerate() {
-        if txn.kind != TransactionKind::Autocommit {
+        let ends = txn.statements.last().is_some_and(|st| {
+            matches!(first_keyword(st).as_str(), "COMMIT" | "END" | "ROLLBACK" | "ABORT")
+        });
+        if txn.kind != TransactionKind::Autocommit && !ends {
             steps.push(ReproStep { session: s + 1, sql: "COMMIT".into(), origin: None, expect_block: false });
         }
     }
@@ -107,7 +110,7 @@ fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>) -> Option<Repro> {
     }
     let mut steps = Vec::new();
     for (s, plan) in plans.iter().enumerate() {
-        if plan.txn.kind != TransactionKind::Autocommit {
+        if needs_begin(plan.txn) {
             steps.push(ReproStep { session: s + 1, sql: "BEGIN".into(), origin: None, expect_block: false });
         }
         for &k in &plan.first {
@@ -129,6 +132,18 @@ fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>) -> Option<Repro> {
     let mut setup = setup_ddl(a.statements, &used);
     setup.extend(seed_rows(a.schema, &used, &stmts));
     Some(Repro { setup, steps, sessions: plans.len() })
+}
+
+/// Upper-cased first word of a statement.
+fn first_keyword(stmt: &Statement) -> String {
+    stmt.redacted.split_whitespace().next().unwrap_or("").trim_end_matches(';').to_ascii_uppercase()
+}
+
+/// Whether the script must open the transaction itself (its own statements do not start with
+/// BEGIN: migration files run by a runner, or a framework's transaction scope).
+fn needs_begin(txn: &Transaction) -> bool {
+    txn.kind != TransactionKind::Autocommit
+        && !txn.statements.first().is_some_and(|s| matches!(first_keyword(s).as_str(), "BEGIN" | "START"))
 }
 
 fn step(session: usize, stmt: &Statement, expect_block: bool) -> ReproStep {
@@ -157,10 +172,7 @@ fn setup_ddl(all: &[Arc<Statement>], under_test: &[&Transaction]) -> Vec<String>
         .collect();
     all.iter()
         .filter(|s| !excluded.contains(&(&*s.location.path, s.location.line)))
-        .filter(|s| {
-            let first = s.redacted.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
-            matches!(first.as_str(), "CREATE" | "ALTER" | "COMMENT")
-        })
+        .filter(|s| matches!(first_keyword(s).as_str(), "CREATE" | "ALTER" | "COMMENT"))
         .map(|s| runnable(&s.text))
         .collect()
 }
@@ -204,14 +216,24 @@ impl Seeder<'_> {
         }
         let mut cols: Vec<String> = key.iter().map(|(c, _)| c.clone()).collect();
         let mut vals: Vec<String> = key.iter().map(|(_, v)| v.clone()).collect();
+        let serial = self.out.len() + 1;
         for col in &table.columns {
-            if cols.iter().any(|c| c == &*col.name) || !col.not_null || col.has_default {
+            if cols.iter().any(|c| c == &*col.name) {
                 continue;
             }
             let fk = table
                 .foreign_keys
                 .iter()
                 .find(|fk| fk.columns.len() == 1 && fk.columns[0] == col.name);
+            // Columns of a unique key get a value of their own per row, so that two seeded rows
+            // never collide on it (accounts: UNIQUE (customer_id, currency)).
+            let unique = table.unique_keys.iter().flatten().any(|c| *c == col.name);
+            // Numbers get a generous value even when they have a default, so that CHECK
+            // constraints survive the decrements the steps make (balance - 1250 >= 0).
+            let generous_number = fk.is_none() && is_numeric(&col.data_type);
+            if !unique && !generous_number && (!col.not_null || col.has_default) {
+                continue;
+            }
             let value = match fk {
                 Some(fk) => {
                     let parent_col = fk
@@ -220,11 +242,12 @@ impl Seeder<'_> {
                         .cloned()
                         .or_else(|| self.schema.table(&fk.parent).and_then(|p| p.primary_key.first().cloned()));
                     let Some(parent_col) = parent_col else { return };
-                    let value = if is_numeric(&col.data_type) { "1".to_string() } else { "'1'".to_string() };
+                    let n = if unique { serial.to_string() } else { "1".to_string() };
+                    let value = if is_numeric(&col.data_type) { n } else { format!("'{n}'") };
                     self.seed(&fk.parent.clone(), vec![(parent_col.to_string(), value.clone())], depth + 1);
                     value
                 }
-                None => match dummy_value(&col.data_type, relation, self.out.len()) {
+                None => match dummy_value(&col.data_type, relation, serial) {
                     Some(v) => v,
                     None => return,
                 },
@@ -233,7 +256,7 @@ impl Seeder<'_> {
             vals.push(value);
         }
         self.out.push(format!(
-            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING",
+            "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE VALUES ({}) ON CONFLICT DO NOTHING",
             sql_ident(relation.as_str()),
             cols.iter().map(|c| sql_ident(c)).collect::<Vec<_>>().join(", "),
             vals.join(", ")
@@ -249,20 +272,24 @@ fn is_numeric(data_type: &str) -> bool {
 /// A value of `data_type` that satisfies common CHECK constraints (positive numbers, short text).
 fn dummy_value(data_type: &str, relation: &RelationName, n: usize) -> Option<String> {
     let t = data_type.to_ascii_lowercase();
+    // Text ends with the row number so that seeded values stay distinct when truncated.
     let text = |max: Option<usize>| {
-        let mut s = format!("seed-{}-{n}", relation.as_str().replace('.', "-"));
+        let suffix = format!("-{n}");
+        let mut s = format!("seed-{}", relation.as_str().replace('.', "-"));
         if let Some(max) = max {
-            s.truncate(max.max(1));
+            s.truncate(max.saturating_sub(suffix.len()));
+        }
+        s.push_str(&suffix);
+        if let Some(max) = max {
+            s = s.split_off(s.len().saturating_sub(max));
         }
         Some(format!("'{}'", s.replace('\'', "''")))
     };
     let declared_len = t
         .split_once('(')
         .and_then(|(_, rest)| rest.trim_end_matches(')').split(',').next()?.trim().parse::<usize>().ok());
-    if t.contains("int") || t.contains("serial") {
-        Some("100".into())
-    } else if is_numeric(&t) {
-        Some("1000".into())
+    if is_numeric(&t) {
+        Some("1000000".into())
     } else if t.starts_with("bool") {
         Some("false".into())
     } else if t.contains("timestamp") || t == "date" || t.starts_with("time") {
@@ -311,9 +338,11 @@ mod tests {
     #[test]
     fn dummy_values_fit_declared_lengths() {
         let r = RelationName::new("customers");
-        assert_eq!(dummy_value("varchar(4)", &r, 3).as_deref(), Some("'seed'"));
-        assert_eq!(dummy_value("bigint", &r, 0).as_deref(), Some("100"));
-        assert_eq!(dummy_value("numeric(12,2)", &r, 0).as_deref(), Some("1000"));
+        assert_eq!(dummy_value("varchar(5)", &r, 3).as_deref(), Some("'see-3'"));
+        assert_eq!(dummy_value("char(3)", &r, 12).as_deref(), Some("'-12'"));
+        assert_eq!(dummy_value("text", &r, 2).as_deref(), Some("'seed-customers-2'"));
+        assert_eq!(dummy_value("bigint", &r, 0).as_deref(), Some("1000000"));
+        assert_eq!(dummy_value("numeric(12,2)", &r, 0).as_deref(), Some("1000000"));
         assert_eq!(dummy_value("mood_enum", &r, 0), None);
     }
 }

@@ -75,10 +75,23 @@ fn is_ident_char(c: char) -> bool {
 
 /// Splits `text` into tokens (comments and whitespace dropped).
 pub(crate) fn tokenize(text: &str) -> Vec<Token<'_>> {
-    let mut lx = Lexer { text, bytes: text.as_bytes(), pos: 0, line: 1, out: Vec::new() };
+    tokenize_checked(text).0
+}
+
+/// [`tokenize`], also telling whether a string, quoted identifier or comment ran to the end of
+/// the input unterminated.
+pub(crate) fn tokenize_checked(text: &str) -> (Vec<Token<'_>>, bool) {
+    let mut lx = Lexer {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        line: 1,
+        out: Vec::new(),
+        unterminated: false,
+    };
     lx.run();
     fold_placeholders(text, &mut lx.out);
-    lx.out
+    (lx.out, lx.unterminated)
 }
 
 struct Lexer<'a> {
@@ -87,6 +100,7 @@ struct Lexer<'a> {
     pos: usize,
     line: u32,
     out: Vec<Token<'a>>,
+    unterminated: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -97,12 +111,21 @@ impl<'a> Lexer<'a> {
     /// Advances to `to`, counting newlines.
     fn advance_to(&mut self, to: usize) {
         let to = to.min(self.bytes.len());
-        self.line += self.bytes[self.pos..to].iter().filter(|b| **b == b'\n').count() as u32;
+        self.line += self.bytes[self.pos..to]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u32;
         self.pos = to;
     }
 
     fn push(&mut self, kind: Kind, start: usize, line: u32, space_before: bool) {
-        self.out.push(Token { kind, text: &self.text[start..self.pos], start, line, space_before });
+        self.out.push(Token {
+            kind,
+            text: &self.text[start..self.pos],
+            start,
+            line,
+            space_before,
+        });
     }
 
     fn run(&mut self) {
@@ -147,10 +170,13 @@ impl<'a> Lexer<'a> {
                     let tag_len = self.dollar_tag().unwrap_or(2);
                     let tag = &self.text[self.pos..self.pos + tag_len];
                     let body_start = self.pos + tag_len;
-                    let end = self.text[body_start..]
-                        .find(tag)
-                        .map(|i| body_start + i + tag_len)
-                        .unwrap_or(self.bytes.len());
+                    let end = match self.text[body_start..].find(tag) {
+                        Some(i) => body_start + i + tag_len,
+                        None => {
+                            self.unterminated = true;
+                            self.bytes.len()
+                        }
+                    };
                     self.advance_to(end);
                     self.push(Kind::String, start, line, space);
                 }
@@ -167,7 +193,11 @@ impl<'a> Lexer<'a> {
                     self.push(Kind::Punct, start, line, space);
                 }
                 b':' => {
-                    let len = if matches!(self.peek(1), b':' | b'=') { 2 } else { 1 };
+                    let len = if matches!(self.peek(1), b':' | b'=') {
+                        2
+                    } else {
+                        1
+                    };
                     self.advance_to(self.pos + len);
                     let kind = if len == 2 { Kind::Op } else { Kind::Punct };
                     self.push(kind, start, line, space);
@@ -204,7 +234,11 @@ impl<'a> Lexer<'a> {
             let q = self.peek(2);
             self.advance_to(self.pos + 2);
             self.quoted(q, false);
-            let kind = if q == b'"' { Kind::QuotedIdent } else { Kind::String };
+            let kind = if q == b'"' {
+                Kind::QuotedIdent
+            } else {
+                Kind::String
+            };
             self.push(kind, start, line, space);
             return;
         }
@@ -238,24 +272,26 @@ impl<'a> Lexer<'a> {
             }
             i += 1;
         }
+        self.unterminated = true;
         self.advance_to(self.bytes.len());
     }
 
     /// Length of a `$tag$` opener at the current position, if there is one.
     fn dollar_tag(&self) -> Option<usize> {
         let rest = &self.text[self.pos + 1..];
-        let mut len = 0;
         for (i, ch) in rest.char_indices() {
             if ch == '$' {
                 return Some(i + 2);
             }
-            let ok = if i == 0 { is_ident_start(ch) } else { ch.is_alphanumeric() || ch == '_' };
+            let ok = if i == 0 {
+                is_ident_start(ch)
+            } else {
+                ch.is_alphanumeric() || ch == '_'
+            };
             if !ok {
                 return None;
             }
-            len = i;
         }
-        let _ = len;
         None
     }
 
@@ -275,6 +311,9 @@ impl<'a> Lexer<'a> {
             } else {
                 i += 1;
             }
+        }
+        if depth > 0 {
+            self.unterminated = true;
         }
         self.advance_to(i);
     }
@@ -340,14 +379,46 @@ impl<'a> Lexer<'a> {
 }
 
 fn memchr_from(bytes: &[u8], from: usize, needle: u8) -> usize {
-    bytes[from..].iter().position(|b| *b == needle).map(|i| from + i).unwrap_or(bytes.len())
+    bytes[from..]
+        .iter()
+        .position(|b| *b == needle)
+        .map(|i| from + i)
+        .unwrap_or(bytes.len())
 }
 
 /// Words after which a `?` is a value (a JDBC placeholder), not the jsonb `?` operator.
 const VALUE_CONTEXT_WORDS: &[&str] = &[
-    "select", "values", "where", "and", "or", "not", "in", "is", "like", "ilike", "between",
-    "then", "else", "when", "limit", "offset", "by", "returning", "set", "on", "as", "any", "all",
-    "using", "having", "case", "distinct", "from", "fetch", "first", "next",
+    "select",
+    "values",
+    "where",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "like",
+    "ilike",
+    "between",
+    "then",
+    "else",
+    "when",
+    "limit",
+    "offset",
+    "by",
+    "returning",
+    "set",
+    "on",
+    "as",
+    "any",
+    "all",
+    "using",
+    "having",
+    "case",
+    "distinct",
+    "from",
+    "fetch",
+    "first",
+    "next",
 ];
 
 /// Folds driver placeholders (`?`, `%s`, `%(name)s`) into single [`Kind::Placeholder`] tokens and
@@ -363,41 +434,57 @@ fn fold_placeholders<'a>(text: &'a str, tokens: &mut Vec<Token<'a>>) {
             Some(p) => match p.kind {
                 Kind::Punct => matches!(p.text, "(" | "," | "["),
                 Kind::Op => p.text != ")",
-                Kind::Word => VALUE_CONTEXT_WORDS.iter().any(|w| p.text.eq_ignore_ascii_case(w)),
+                Kind::Word => VALUE_CONTEXT_WORDS
+                    .iter()
+                    .any(|w| p.text.eq_ignore_ascii_case(w)),
                 _ => false,
             },
         };
         if t.kind == Kind::Op && t.text == "%" {
-            if let Some(n) = tokens.get(i + 1).filter(|n| !n.space_before && n.kind == Kind::Word) {
-                if matches!(n.text, "s" | "b" | "t") {
-                    out.push(merge(text, t, *n, Kind::Placeholder));
-                    i += 2;
-                    continue;
-                }
-            }
-            // %(name)s
-            if let [open, name, close, s] = tokens.get(i + 1..i + 5).unwrap_or(&[]) {
-                if open.is("(") && close.is(")") && s.kind == Kind::Word && s.text == "s"
-                    && !open.space_before && !name.space_before && !close.space_before
-                    && !s.space_before && name.kind == Kind::Word
-                {
-                    out.push(merge(text, t, *s, Kind::Placeholder));
-                    i += 5;
-                    continue;
-                }
-            }
-        }
-        if t.kind == Kind::Op && t.text == "?" && value_position {
-            out.push(Token { kind: Kind::Placeholder, ..t });
-            i += 1;
-            continue;
-        }
-        if t.kind == Kind::Op && t.text == "-" && value_position {
-            if let Some(n) = tokens.get(i + 1).filter(|n| !n.space_before && n.kind == Kind::Number) {
-                out.push(merge(text, t, *n, Kind::Number));
+            if let Some(n) = tokens
+                .get(i + 1)
+                .filter(|n| !n.space_before && n.kind == Kind::Word)
+                && matches!(n.text, "s" | "b" | "t")
+            {
+                out.push(merge(text, t, *n, Kind::Placeholder));
                 i += 2;
                 continue;
             }
+            // %(name)s
+            if let [open, name, close, s] = tokens.get(i + 1..i + 5).unwrap_or(&[])
+                && open.is("(")
+                && close.is(")")
+                && s.kind == Kind::Word
+                && s.text == "s"
+                && !open.space_before
+                && !name.space_before
+                && !close.space_before
+                && !s.space_before
+                && name.kind == Kind::Word
+            {
+                out.push(merge(text, t, *s, Kind::Placeholder));
+                i += 5;
+                continue;
+            }
+        }
+        if t.kind == Kind::Op && t.text == "?" && value_position {
+            out.push(Token {
+                kind: Kind::Placeholder,
+                ..t
+            });
+            i += 1;
+            continue;
+        }
+        if t.kind == Kind::Op
+            && t.text == "-"
+            && value_position
+            && let Some(n) = tokens
+                .get(i + 1)
+                .filter(|n| !n.space_before && n.kind == Kind::Number)
+        {
+            out.push(merge(text, t, *n, Kind::Number));
+            i += 2;
+            continue;
         }
         out.push(t);
         i += 1;
@@ -407,7 +494,13 @@ fn fold_placeholders<'a>(text: &'a str, tokens: &mut Vec<Token<'a>>) {
 
 /// One token spanning `a` through `b`, two tokens of `text`.
 fn merge<'a>(text: &'a str, a: Token<'a>, b: Token<'a>, kind: Kind) -> Token<'a> {
-    Token { kind, text: &text[a.start..b.end()], start: a.start, line: a.line, space_before: a.space_before }
+    Token {
+        kind,
+        text: &text[a.start..b.end()],
+        start: a.start,
+        line: a.line,
+        space_before: a.space_before,
+    }
 }
 
 #[cfg(test)]
@@ -420,7 +513,9 @@ mod tests {
 
     #[test]
     fn strings_comments_and_dollar_quotes() {
-        let toks = kinds("SELECT 'a;''b', E'x\\'y', $fn$ ; $$ $fn$, \"Q;\" -- c;\n/* a /* nested */ ; */ 1");
+        let toks = kinds(
+            "SELECT 'a;''b', E'x\\'y', $fn$ ; $$ $fn$, \"Q;\" -- c;\n/* a /* nested */ ; */ 1",
+        );
         assert_eq!(
             toks,
             vec![
@@ -439,8 +534,14 @@ mod tests {
 
     #[test]
     fn operators_follow_postgres_rules() {
-        assert_eq!(kinds("a=-1"), vec![(Kind::Word, "a"), (Kind::Op, "="), (Kind::Number, "-1")]);
-        assert_eq!(kinds("a - 1"), vec![(Kind::Word, "a"), (Kind::Op, "-"), (Kind::Number, "1")]);
+        assert_eq!(
+            kinds("a=-1"),
+            vec![(Kind::Word, "a"), (Kind::Op, "="), (Kind::Number, "-1")]
+        );
+        assert_eq!(
+            kinds("a - 1"),
+            vec![(Kind::Word, "a"), (Kind::Op, "-"), (Kind::Number, "1")]
+        );
         assert_eq!(kinds("x->>'k'")[1], (Kind::Op, "->>"));
         assert_eq!(kinds("a::int")[1], (Kind::Op, "::"));
         assert_eq!(kinds("a<>b")[1], (Kind::Op, "<>"));
@@ -449,7 +550,10 @@ mod tests {
     #[test]
     fn placeholders() {
         assert_eq!(kinds("id = %s")[2], (Kind::Placeholder, "%s"));
-        assert_eq!(kinds("id = %(user_id)s")[2], (Kind::Placeholder, "%(user_id)s"));
+        assert_eq!(
+            kinds("id = %(user_id)s")[2],
+            (Kind::Placeholder, "%(user_id)s")
+        );
         assert_eq!(kinds("id = ?")[2], (Kind::Placeholder, "?"));
         assert_eq!(kinds("(?, ?)")[3], (Kind::Placeholder, "?"));
         // jsonb's `?` operator stays an operator.
@@ -459,7 +563,10 @@ mod tests {
 
     #[test]
     fn unterminated_input_runs_to_the_end() {
-        assert_eq!(kinds("SELECT 'abc"), vec![(Kind::Word, "SELECT"), (Kind::String, "'abc")]);
+        assert_eq!(
+            kinds("SELECT 'abc"),
+            vec![(Kind::Word, "SELECT"), (Kind::String, "'abc")]
+        );
         assert_eq!(kinds("SELECT /* x"), vec![(Kind::Word, "SELECT")]);
         assert_eq!(kinds("$$abc").len(), 1);
     }

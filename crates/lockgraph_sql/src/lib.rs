@@ -61,9 +61,9 @@ mod split;
 /// Transactions from SQL files.
 mod transaction;
 
-pub use infer::{infer_statement, Inference, InferenceCache, InferredLock, StatementKind};
+pub use infer::{Inference, InferenceCache, InferredLock, StatementKind, infer_statement};
 pub use lockgraph_core::{Diagnostic, Schema, Statement, Transaction};
 pub use normalize::{fingerprint, make_statement, redact};
 pub use schema::parse_schema;
-pub use split::{split_statements, RawStatement};
-pub use transaction::{build_transactions, SqlFileOptions};
+pub use split::{RawStatement, split_statements};
+pub use transaction::{SqlFileOptions, build_transactions};

@@ -7,7 +7,7 @@
 //! inference computed once can be reused ([`crate::InferenceCache`]); the few outputs that do
 //! depend on literals (key values, advisory keys) carry markers that [`reattach`] swaps back.
 
-use crate::lexer::{tokenize, Kind, Token};
+use crate::lexer::{Kind, Token, tokenize, tokenize_checked};
 use lockgraph_core::{Fingerprint, Location, RowLockMode, Statement};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
@@ -35,18 +35,25 @@ pub(crate) struct Prepared {
     pub lock_clauses: Vec<LockClauseText>,
     /// Operators in the statement (sqlparser builds operator chains without a depth limit).
     pub operators: usize,
+    /// A string, quoted identifier or comment runs to the end unterminated.
+    pub unterminated: bool,
 }
 
 /// Builds the template of `sql` (see the module docs).
 pub(crate) fn prepare(sql: &str) -> Prepared {
-    let tokens = significant(sql);
-    let has_percent_placeholders =
-        tokens.iter().any(|t| t.kind == Kind::Placeholder && t.text.starts_with('%'));
+    let (mut tokens, unterminated) = tokenize_checked(sql);
+    while tokens.last().is_some_and(|t| t.is(";")) {
+        tokens.pop();
+    }
+    let has_percent_placeholders = tokens
+        .iter()
+        .any(|t| t.kind == Kind::Placeholder && t.text.starts_with('%'));
     let mut p = Prepared {
         template: String::with_capacity(sql.len()),
         literals: Vec::new(),
         lock_clauses: Vec::new(),
         operators: 0,
+        unterminated,
     };
     let mut names = Placeholders::default();
     let mut i = 0;
@@ -61,7 +68,8 @@ pub(crate) fn prepare(sql: &str) -> Prepared {
                 p.literals.push(t.text.to_string());
             }
             Kind::Number => {
-                p.template.push_str(&(NUMBER_MARKER_BASE + p.literals.len() as u64).to_string());
+                p.template
+                    .push_str(&(NUMBER_MARKER_BASE + p.literals.len() as u64).to_string());
                 p.literals.push(t.text.to_string());
             }
             Kind::Placeholder => p.template.push_str(&names.number(t.text)),
@@ -138,14 +146,23 @@ fn rewrite_lock_clause(tokens: &[Token<'_>], p: &mut Prepared) -> Option<usize> 
     used += 1;
     let mut first = true;
     loop {
-        let name = tokens.get(used).filter(|t| matches!(t.kind, Kind::Word | Kind::QuotedIdent))?;
+        let name = tokens
+            .get(used)
+            .filter(|t| matches!(t.kind, Kind::Word | Kind::QuotedIdent))?;
         if !first {
             p.template.push_str(" for ");
             p.template.push_str(written);
         }
         p.template.push_str(" of ");
-        p.template.push_str(&if name.kind == Kind::Word { name.text.to_lowercase() } else { name.text.to_string() });
-        p.lock_clauses.push(LockClauseText { strength, of: Some(fold_ident(name)) });
+        p.template.push_str(&if name.kind == Kind::Word {
+            name.text.to_lowercase()
+        } else {
+            name.text.to_string()
+        });
+        p.lock_clauses.push(LockClauseText {
+            strength,
+            of: Some(fold_ident(name)),
+        });
         used += 1;
         first = false;
         if tokens.get(used).is_some_and(|t| t.is(",")) {
@@ -161,7 +178,10 @@ pub(crate) fn fold_ident(t: &Token<'_>) -> String {
     match t.kind {
         Kind::QuotedIdent => {
             let inner = t.text.trim_start_matches("U&").trim_start_matches('"');
-            inner.strip_suffix('"').unwrap_or(inner).replace("\"\"", "\"")
+            inner
+                .strip_suffix('"')
+                .unwrap_or(inner)
+                .replace("\"\"", "\"")
         }
         _ => t.text.to_lowercase(),
     }
@@ -178,7 +198,20 @@ fn significant(sql: &str) -> Vec<Token<'_>> {
 
 /// Swaps literal markers in `text` back to the literals they stand for.
 pub(crate) fn reattach(text: &str, literals: &[String]) -> String {
-    if literals.is_empty() || !(text.contains("'@@") || text.contains("900000")) {
+    if literals.is_empty() {
+        return text.to_string();
+    }
+    substitute(text, |k| literals.get(k).map(String::as_str))
+}
+
+/// Replaces markers with `?` (for messages that must not show literals).
+pub(crate) fn hide_markers(text: &str) -> String {
+    substitute(text, |_| Some("?"))
+}
+
+/// Replaces each marker (`'@@k@@'`, `NUMBER_MARKER_BASE + k`) in `text` by `literal(k)`.
+fn substitute<'l>(text: &str, literal: impl Fn(usize) -> Option<&'l str>) -> String {
+    if !(text.contains("'@@") || text.contains("900000")) {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
@@ -187,26 +220,27 @@ pub(crate) fn reattach(text: &str, literals: &[String]) -> String {
     while i < bytes.len() {
         if text[i..].starts_with("'@@") {
             let digits: usize = text[i + 3..].bytes().take_while(u8::is_ascii_digit).count();
-            if text[i + 3 + digits..].starts_with("@@'") {
-                if let Some(lit) = text[i + 3..i + 3 + digits].parse::<usize>().ok().and_then(|k| literals.get(k)) {
-                    out.push_str(lit);
-                    i += digits + 6;
-                    continue;
-                }
+            if text[i + 3 + digits..].starts_with("@@'")
+                && let Some(lit) = text[i + 3..i + 3 + digits]
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(&literal)
+            {
+                out.push_str(lit);
+                i += digits + 6;
+                continue;
             }
         }
-        let prev_is_ident = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b'$'));
+        let prev_is_ident =
+            i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b'$'));
         if bytes[i].is_ascii_digit() && !prev_is_ident {
             let digits = text[i..].bytes().take_while(u8::is_ascii_digit).count();
             let lit = text[i..i + digits]
                 .parse::<u64>()
                 .ok()
                 .and_then(|n| n.checked_sub(NUMBER_MARKER_BASE))
-                .and_then(|k| literals.get(k as usize));
-            match lit {
-                Some(lit) => out.push_str(lit),
-                None => out.push_str(&text[i..i + digits]),
-            }
+                .and_then(|k| literal(k as usize));
+            out.push_str(lit.unwrap_or(&text[i..i + digits]));
             i += digits;
             continue;
         }
@@ -215,12 +249,6 @@ pub(crate) fn reattach(text: &str, literals: &[String]) -> String {
         i += ch.len_utf8();
     }
     out
-}
-
-/// Replaces markers with `?` (for messages that must not show literals).
-pub(crate) fn hide_markers(text: &str) -> String {
-    let n = text.matches("'@@").count() + text.matches("900000").count();
-    reattach(text, &vec!["?".to_string(); n.max(1) * 64])
 }
 
 /// The statement with literals (strings, numbers, dollar-quoted bodies, `E''`, `B''`) replaced by
@@ -234,8 +262,12 @@ pub(crate) fn hide_markers(text: &str) -> String {
 /// );
 /// ```
 pub fn redact(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    for t in significant(sql) {
+    redacted(&significant(sql))
+}
+
+fn redacted(tokens: &[Token<'_>]) -> String {
+    let mut out = String::new();
+    for t in tokens {
         if t.space_before && !out.is_empty() {
             out.push(' ');
         }
@@ -246,10 +278,15 @@ pub fn redact(sql: &str) -> String {
 
 /// The normalized form fingerprints hash: literals as `?`, placeholders as `$n`, unquoted words
 /// in lower case, quoted identifiers that need no quotes unquoted, one space between tokens.
+#[cfg(test)]
 pub(crate) fn normalized(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
+    normalized_tokens(&significant(sql))
+}
+
+fn normalized_tokens(tokens: &[Token<'_>]) -> String {
+    let mut out = String::new();
     let mut names = Placeholders::default();
-    for t in significant(sql) {
+    for t in tokens {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -258,9 +295,14 @@ pub(crate) fn normalized(sql: &str) -> String {
             Kind::Placeholder => out.push_str(&names.number(t.text)),
             Kind::Word => out.push_str(&t.text.to_lowercase()),
             Kind::QuotedIdent => {
-                let folded = fold_ident(&t);
-                let plain = folded.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-                    && folded.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                let folded = fold_ident(t);
+                let plain = folded
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                    && folded
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
                 if plain {
                     out.push_str(&folded);
                 } else {
@@ -286,16 +328,17 @@ pub(crate) fn normalized(sql: &str) -> String {
 /// assert_ne!(fingerprint("UPDATE accounts SET a = 1"), fingerprint("UPDATE ledger SET a = 1"));
 /// ```
 pub fn fingerprint(sql: &str) -> Fingerprint {
-    Fingerprint::of([normalized(sql).as_bytes()])
+    Fingerprint::of([normalized_tokens(&significant(sql)).as_bytes()])
 }
 
 /// Builds the shared [`Statement`] for `text` found at `path:line`.
 pub fn make_statement(path: &str, line: u32, text: &str) -> Arc<Statement> {
+    let tokens = significant(text);
     Arc::new(Statement {
         location: Location::new(path, line),
         text: text.trim().into(),
-        redacted: redact(text).into(),
-        fingerprint: fingerprint(text),
+        redacted: redacted(&tokens).into(),
+        fingerprint: Fingerprint::of([normalized_tokens(&tokens).as_bytes()]),
     })
 }
 
@@ -306,21 +349,44 @@ mod tests {
     #[test]
     fn redaction_hides_every_literal_kind() {
         assert_eq!(
-            redact("SELECT 'a', E'b\\'c', B'0101', X'ff', $$body$$, $q$x$q$, 1.5e3, -2, $1 FROM \"T\""),
+            redact(
+                "SELECT 'a', E'b\\'c', B'0101', X'ff', $$body$$, $q$x$q$, 1.5e3, -2, $1 FROM \"T\""
+            ),
             "SELECT ?, ?, ?, ?, ?, ?, ?, ?, $1 FROM \"T\""
         );
-        assert_eq!(redact("insert into t values (%s, %(name)s, ?)"), "insert into t values (%s, %(name)s, ?)");
+        assert_eq!(
+            redact("insert into t values (%s, %(name)s, ?)"),
+            "insert into t values (%s, %(name)s, ?)"
+        );
     }
 
     #[test]
     fn fingerprints_ignore_literals_case_space_and_comments() {
         let a = fingerprint("SELECT * FROM t WHERE id = 1 AND name = 'x'");
-        assert_eq!(a, fingerprint("select *\n  from T where ID=2 and NAME = 'other' -- c"));
-        assert_eq!(a, fingerprint("SELECT /* hint */ * FROM t WHERE id = -7 AND name = $$y$$;"));
-        assert_ne!(a, fingerprint("SELECT * FROM u WHERE id = 1 AND name = 'x'"));
-        assert_ne!(a, fingerprint("SELECT * FROM t WHERE id2 = 1 AND name = 'x'"));
-        assert_ne!(a, fingerprint("SELECT * FROM \"T\" WHERE id = 1 AND name = 'x'"));
-        assert_eq!(fingerprint("SELECT * FROM \"t\""), fingerprint("SELECT * FROM t"));
+        assert_eq!(
+            a,
+            fingerprint("select *\n  from T where ID=2 and NAME = 'other' -- c")
+        );
+        assert_eq!(
+            a,
+            fingerprint("SELECT /* hint */ * FROM t WHERE id = -7 AND name = $$y$$;")
+        );
+        assert_ne!(
+            a,
+            fingerprint("SELECT * FROM u WHERE id = 1 AND name = 'x'")
+        );
+        assert_ne!(
+            a,
+            fingerprint("SELECT * FROM t WHERE id2 = 1 AND name = 'x'")
+        );
+        assert_ne!(
+            a,
+            fingerprint("SELECT * FROM \"T\" WHERE id = 1 AND name = 'x'")
+        );
+        assert_eq!(
+            fingerprint("SELECT * FROM \"t\""),
+            fingerprint("SELECT * FROM t")
+        );
     }
 
     #[test]
@@ -329,25 +395,47 @@ mod tests {
         assert_eq!(f, fingerprint("UPDATE t SET a = %s WHERE id = %s"));
         assert_eq!(f, fingerprint("UPDATE t SET a = ? WHERE id = ?"));
         assert_eq!(f, fingerprint("UPDATE t SET a = %(a)s WHERE id = %(id)s"));
-        assert_eq!(normalized("SELECT %(x)s, %(y)s, %(x)s"), "select $1 , $2 , $1");
+        assert_eq!(
+            normalized("SELECT %(x)s, %(y)s, %(x)s"),
+            "select $1 , $2 , $1"
+        );
     }
 
     #[test]
     fn template_markers_round_trip() {
         let p = prepare("SELECT * FROM T WHERE id = 42 AND name = 'it''s' AND x = %s");
-        assert_eq!(p.template, "select * from t where id = 9000000000000 and name = '@@1@@' and x = $1");
-        assert_eq!(reattach("id = 9000000000000, name = '@@1@@'", &p.literals), "id = 42, name = 'it''s'");
+        assert_eq!(
+            p.template,
+            "select * from t where id = 9000000000000 and name = '@@1@@' and x = $1"
+        );
+        assert_eq!(
+            reattach("id = 9000000000000, name = '@@1@@'", &p.literals),
+            "id = 42, name = 'it''s'"
+        );
         assert_eq!(reattach("t9000000000000", &p.literals), "t9000000000000");
         assert_eq!(hide_markers("found: 9000000000003"), "found: ?");
     }
 
     #[test]
     fn lock_clauses_are_rewritten_and_recorded() {
-        let p = prepare("SELECT 1 FROM ONLY \"public\".\"parent\" x WHERE \"id\" OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x");
+        let p = prepare(
+            "SELECT 1 FROM ONLY \"public\".\"parent\" x WHERE \"id\" OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x",
+        );
         assert!(p.template.ends_with("for share of x"), "{}", p.template);
-        assert_eq!(p.lock_clauses, vec![LockClauseText { strength: RowLockMode::KeyShare, of: Some("x".into()) }]);
+        assert_eq!(
+            p.lock_clauses,
+            vec![LockClauseText {
+                strength: RowLockMode::KeyShare,
+                of: Some("x".into())
+            }]
+        );
         let p = prepare("select * from a, b for no key update of a, \"B\" nowait");
-        assert!(p.template.ends_with("for update of a for update of \"B\" nowait"), "{}", p.template);
+        assert!(
+            p.template
+                .ends_with("for update of a for update of \"B\" nowait"),
+            "{}",
+            p.template
+        );
         assert_eq!(p.lock_clauses.len(), 2);
         assert_eq!(p.lock_clauses[1].of.as_deref(), Some("B"));
         assert_eq!(p.lock_clauses[1].strength, RowLockMode::NoKeyUpdate);

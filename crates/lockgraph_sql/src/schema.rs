@@ -39,7 +39,9 @@ pub fn parse_schema(sources: &[(&str, &str)]) -> (Schema, Vec<Diagnostic>) {
     let mut b = Builder::default();
     for (path, text) in sources {
         for raw in split_statements(text) {
-            let Some(kind) = schema_statement(&raw.text) else { continue };
+            let Some(kind) = schema_statement(&raw.text) else {
+                continue;
+            };
             let location = Location::new(*path, raw.line);
             match Parser::parse_sql(&PostgreSqlDialect {}, &raw.text) {
                 Ok(statements) => {
@@ -71,21 +73,33 @@ enum SchemaStatement {
 impl SchemaStatement {
     /// Whether a parse failure loses schema facts (ALTER forms that only tune storage do not).
     fn reports_errors(self) -> bool {
-        !matches!(self, SchemaStatement::AlterTable { changes_keys: false })
+        !matches!(
+            self,
+            SchemaStatement::AlterTable {
+                changes_keys: false
+            }
+        )
     }
 }
 
 /// Which schema statement `sql` is, from its leading words.
 fn schema_statement(sql: &str) -> Option<SchemaStatement> {
     let toks = tokenize(sql);
-    let words: Vec<String> = toks.iter().take(8).map(|t| t.text.to_ascii_lowercase()).collect();
+    let words: Vec<String> = toks
+        .iter()
+        .take(8)
+        .map(|t| t.text.to_ascii_lowercase())
+        .collect();
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     let skip_create = |w: &[&str]| -> usize {
         let mut i = 1;
         if w.get(i) == Some(&"or") && w.get(i + 1) == Some(&"replace") {
             i += 2;
         }
-        while matches!(w.get(i), Some(&"global" | &"local" | &"temp" | &"temporary" | &"unlogged")) {
+        while matches!(
+            w.get(i),
+            Some(&"global" | &"local" | &"temp" | &"temporary" | &"unlogged")
+        ) {
             i += 1;
         }
         i
@@ -100,7 +114,9 @@ fn schema_statement(sql: &str) -> Option<SchemaStatement> {
             }
         }
         "alter" if w.get(1) == Some(&"table") => {
-            let changes_keys = toks.iter().any(|t| t.is_word("add") || t.is_word("rename") || t.is_word("drop"));
+            let changes_keys = toks
+                .iter()
+                .any(|t| t.is_word("add") || t.is_word("rename") || t.is_word("drop"));
             Some(SchemaStatement::AlterTable { changes_keys })
         }
         "drop" if w.get(1) == Some(&"table") => Some(SchemaStatement::DropTable),
@@ -131,7 +147,11 @@ fn foreign_key(columns: Vec<Arc<str>>, f: &ForeignKeyConstraint) -> Option<Forei
     Some(ForeignKey {
         columns,
         parent: relation_name(&f.foreign_table)?,
-        parent_columns: f.referred_columns.iter().map(|c| Arc::from(ident(c).as_str())).collect(),
+        parent_columns: f
+            .referred_columns
+            .iter()
+            .map(|c| Arc::from(ident(c).as_str()))
+            .collect(),
         on_delete: referential(f.on_delete),
         on_update: referential(f.on_update),
     })
@@ -151,15 +171,27 @@ impl Builder {
     fn apply(&mut self, st: Statement, location: &Location) {
         match st {
             Statement::CreateTable(ct) => {
-                let Some(name) = relation_name(&ct.name) else { return };
+                let Some(name) = relation_name(&ct.name) else {
+                    return;
+                };
                 if ct.if_not_exists && self.schema.contains(&name) {
                     return;
                 }
-                let mut table = Table { defined_at: Some(location.clone()), ..Table::default() };
-                let inherited = ct.partition_of.as_ref().or(ct.like.as_ref().map(|l| match l {
-                    sqlparser::ast::CreateTableLikeKind::Parenthesized(l) | sqlparser::ast::CreateTableLikeKind::Plain(l) => &l.name,
-                }));
-                if let Some(src) = inherited.and_then(relation_name).and_then(|s| self.schema.table(&s).cloned()) {
+                let mut table = Table {
+                    defined_at: Some(location.clone()),
+                    ..Table::default()
+                };
+                let inherited = ct
+                    .partition_of
+                    .as_ref()
+                    .or(ct.like.as_ref().map(|l| match l {
+                        sqlparser::ast::CreateTableLikeKind::Parenthesized(l)
+                        | sqlparser::ast::CreateTableLikeKind::Plain(l) => &l.name,
+                    }));
+                if let Some(src) = inherited
+                    .and_then(relation_name)
+                    .and_then(|s| self.schema.table(&s).cloned())
+                {
                     table.columns = src.columns;
                     table.primary_key = src.primary_key;
                     table.unique_keys = src.unique_keys;
@@ -177,30 +209,43 @@ impl Builder {
                 self.schema.tables.insert(name, table);
             }
             Statement::AlterTable(at) => {
-                let Some(name) = relation_name(&at.name) else { return };
+                let Some(name) = relation_name(&at.name) else {
+                    return;
+                };
                 let mut table = self.schema.tables.remove(&name).unwrap_or_default();
                 let mut new_name = name.clone();
                 for op in &at.operations {
                     match op {
-                        AlterTableOperation::AddColumn { column_def, .. } => add_column(&mut table, column_def),
-                        AlterTableOperation::AddConstraint { constraint, .. } => self.add_constraint(&mut table, constraint),
+                        AlterTableOperation::AddColumn { column_def, .. } => {
+                            add_column(&mut table, column_def)
+                        }
+                        AlterTableOperation::AddConstraint { constraint, .. } => {
+                            self.add_constraint(&mut table, constraint)
+                        }
                         AlterTableOperation::DropColumn { column_names, .. } => {
                             for c in column_names {
                                 drop_column(&mut table, &ident(c));
                             }
                         }
-                        AlterTableOperation::RenameColumn { old_column_name, new_column_name } => {
+                        AlterTableOperation::RenameColumn {
+                            old_column_name,
+                            new_column_name,
+                        } => {
                             let (old, new) = (ident(old_column_name), ident(new_column_name));
                             rename_column(&mut table, &old, &new);
                             for other in self.schema.tables.values_mut() {
-                                for fk in other.foreign_keys.iter_mut().filter(|fk| fk.parent == name) {
+                                for fk in
+                                    other.foreign_keys.iter_mut().filter(|fk| fk.parent == name)
+                                {
                                     for c in fk.parent_columns.iter_mut().filter(|c| ***c == *old) {
                                         *c = Arc::from(new.as_str());
                                     }
                                 }
                             }
                         }
-                        AlterTableOperation::RenameTable { table_name: RenameTableNameKind::As(n) | RenameTableNameKind::To(n) } => {
+                        AlterTableOperation::RenameTable {
+                            table_name: RenameTableNameKind::As(n) | RenameTableNameKind::To(n),
+                        } => {
                             // `ALTER TABLE s.t RENAME TO u` keeps the schema.
                             let bare = last_ident(n).unwrap_or_default();
                             new_name = match name.as_str().rsplit_once('.') {
@@ -214,7 +259,10 @@ impl Builder {
                                 match op {
                                     AlterColumnOperation::SetNotNull => c.not_null = true,
                                     AlterColumnOperation::DropNotNull => c.not_null = false,
-                                    AlterColumnOperation::SetDefault { .. } | AlterColumnOperation::AddGenerated { .. } => c.has_default = true,
+                                    AlterColumnOperation::SetDefault { .. }
+                                    | AlterColumnOperation::AddGenerated { .. } => {
+                                        c.has_default = true
+                                    }
                                     AlterColumnOperation::DropDefault => c.has_default = false,
                                     AlterColumnOperation::SetDataType { data_type, .. } => {
                                         c.data_type = data_type.to_string().to_lowercase().into()
@@ -224,7 +272,9 @@ impl Builder {
                             }
                         }
                         AlterTableOperation::DropPrimaryKey { .. } => table.primary_key.clear(),
-                        AlterTableOperation::DropConstraint { name: con, .. } => drop_constraint(&mut table, &name, &ident(con)),
+                        AlterTableOperation::DropConstraint { name: con, .. } => {
+                            drop_constraint(&mut table, &name, &ident(con))
+                        }
                         _ => {}
                     }
                 }
@@ -241,8 +291,12 @@ impl Builder {
                 self.schema.tables.insert(new_name, table);
             }
             Statement::CreateIndex(ci) if ci.unique && ci.predicate.is_none() => {
-                let Some(rel) = relation_name(&ci.table_name) else { return };
-                let Some(cols) = index_columns(&ci.columns) else { return };
+                let Some(rel) = relation_name(&ci.table_name) else {
+                    return;
+                };
+                let Some(cols) = index_columns(&ci.columns) else {
+                    return;
+                };
                 if let Some(n) = ci.name.as_ref().and_then(last_ident) {
                     self.unique_indexes.insert(n, cols.clone());
                 }
@@ -251,7 +305,11 @@ impl Builder {
                     table.unique_keys.push(cols);
                 }
             }
-            Statement::Drop { object_type: ObjectType::Table, names, .. } => {
+            Statement::Drop {
+                object_type: ObjectType::Table,
+                names,
+                ..
+            } => {
                 for rel in names.iter().filter_map(relation_name) {
                     self.schema.tables.remove(&rel);
                 }
@@ -274,7 +332,11 @@ impl Builder {
                 }
             }
             TableConstraint::ForeignKey(f) => {
-                let cols = f.columns.iter().map(|c| Arc::from(ident(c).as_str())).collect();
+                let cols = f
+                    .columns
+                    .iter()
+                    .map(|c| Arc::from(ident(c).as_str()))
+                    .collect();
                 table.foreign_keys.extend(foreign_key(cols, f));
             }
             TableConstraint::PrimaryKeyUsingIndex(u) => {
@@ -284,10 +346,10 @@ impl Builder {
                 }
             }
             TableConstraint::UniqueUsingIndex(u) => {
-                if let Some(cols) = self.unique_indexes.get(&ident(&u.index_name)) {
-                    if !table.unique_keys.contains(cols) {
-                        table.unique_keys.push(cols.clone());
-                    }
+                if let Some(cols) = self.unique_indexes.get(&ident(&u.index_name))
+                    && !table.unique_keys.contains(cols)
+                {
+                    table.unique_keys.push(cols.clone());
                 }
             }
             _ => {}
@@ -295,7 +357,14 @@ impl Builder {
     }
 }
 
-const SERIAL_TYPES: &[&str] = &["serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"];
+const SERIAL_TYPES: &[&str] = &[
+    "serial",
+    "bigserial",
+    "smallserial",
+    "serial2",
+    "serial4",
+    "serial8",
+];
 
 fn add_column(table: &mut Table, c: &ColumnDef) {
     let name: Arc<str> = ident(&c.name).into();
@@ -309,13 +378,17 @@ fn add_column(table: &mut Table, c: &ColumnDef) {
     for o in &c.options {
         match &o.option {
             ColumnOption::NotNull => column.not_null = true,
-            ColumnOption::Default(_) | ColumnOption::Generated { .. } | ColumnOption::Identity(_) => column.has_default = true,
+            ColumnOption::Default(_)
+            | ColumnOption::Generated { .. }
+            | ColumnOption::Identity(_) => column.has_default = true,
             ColumnOption::PrimaryKey(_) => {
                 column.not_null = true;
                 table.primary_key = vec![name.clone()];
             }
             ColumnOption::Unique(_) => table.unique_keys.push(vec![name.clone()]),
-            ColumnOption::ForeignKey(f) => table.foreign_keys.extend(foreign_key(vec![name.clone()], f)),
+            ColumnOption::ForeignKey(f) => table
+                .foreign_keys
+                .extend(foreign_key(vec![name.clone()], f)),
             _ => {}
         }
     }
@@ -337,7 +410,9 @@ fn drop_column(table: &mut Table, col: &str) {
         table.primary_key.clear();
     }
     table.unique_keys.retain(|k| !k.iter().any(|c| &**c == col));
-    table.foreign_keys.retain(|fk| !fk.columns.iter().any(|c| &**c == col));
+    table
+        .foreign_keys
+        .retain(|fk| !fk.columns.iter().any(|c| &**c == col));
 }
 
 fn rename_column(table: &mut Table, old: &str, new: &str) {
@@ -350,7 +425,11 @@ fn rename_column(table: &mut Table, old: &str, new: &str) {
     table.columns.iter_mut().for_each(|c| fix(&mut c.name));
     table.primary_key.iter_mut().for_each(fix);
     table.unique_keys.iter_mut().flatten().for_each(fix);
-    table.foreign_keys.iter_mut().flat_map(|fk| fk.columns.iter_mut()).for_each(fix);
+    table
+        .foreign_keys
+        .iter_mut()
+        .flat_map(|fk| fk.columns.iter_mut())
+        .for_each(fix);
 }
 
 /// Drops a constraint known only by name, recognising PostgreSQL's default constraint names
@@ -361,8 +440,12 @@ fn drop_constraint(table: &mut Table, name: &RelationName, con: &str) {
         table.primary_key.clear();
     }
     let joined = |cols: &[Arc<str>]| cols.iter().map(|c| &**c).collect::<Vec<_>>().join("_");
-    table.unique_keys.retain(|k| con != format!("{bare}_{}_key", joined(k)));
-    table.foreign_keys.retain(|fk| con != format!("{bare}_{}_fkey", joined(&fk.columns)));
+    table
+        .unique_keys
+        .retain(|k| con != format!("{bare}_{}_key", joined(k)));
+    table
+        .foreign_keys
+        .retain(|fk| con != format!("{bare}_{}_fkey", joined(&fk.columns)));
 }
 
 #[cfg(test)]
@@ -376,7 +459,8 @@ mod tests {
     }
 
     fn t<'s>(s: &'s Schema, name: &str) -> &'s Table {
-        s.table(&RelationName::new(name)).unwrap_or_else(|| panic!("no table {name}"))
+        s.table(&RelationName::new(name))
+            .unwrap_or_else(|| panic!("no table {name}"))
     }
 
     #[test]
@@ -445,7 +529,10 @@ mod tests {
         assert!(!s.contains(&RelationName::new("p")));
         assert_eq!(t(&s, "parent").primary_key, vec![Arc::from("pk")]);
         let fk = &t(&s, "c").foreign_keys[0];
-        assert_eq!((fk.parent.as_str(), &*fk.columns[0]), ("parent", "parent_id"));
+        assert_eq!(
+            (fk.parent.as_str(), &*fk.columns[0]),
+            ("parent", "parent_id")
+        );
     }
 
     #[test]
@@ -459,7 +546,10 @@ mod tests {
 
     #[test]
     fn unparseable_schema_statements_are_reported() {
-        let (_, d) = parse_schema(&[("s.sql", "SELECT 1;\nCREATE TABLE broken (id int PRIMARY KEY,,);")]);
+        let (_, d) = parse_schema(&[(
+            "s.sql",
+            "SELECT 1;\nCREATE TABLE broken (id int PRIMARY KEY,,);",
+        )]);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].location.to_string(), "s.sql:2");
         assert_eq!(d[0].kind, DiagnosticKind::UnparseableStatement);

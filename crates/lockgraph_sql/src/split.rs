@@ -1,6 +1,6 @@
 //! Splitting a SQL file into statements.
 
-use crate::lexer::{tokenize, Kind, Token};
+use crate::lexer::{Kind, Token, tokenize};
 
 /// One statement of a file, as written (without its terminating semicolon).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +43,10 @@ pub fn split_statements(text: &str) -> Vec<RawStatement> {
             if stmt_start.is_none() {
                 // A psql meta-command: a backslash first on its line, outside any statement.
                 if t.text == "\\" && at_line_start(chunk, t.start) {
-                    let eol = chunk[t.start..].find('\n').map(|p| t.start + p + 1).unwrap_or(chunk.len());
+                    let eol = chunk[t.start..]
+                        .find('\n')
+                        .map(|p| t.start + p + 1)
+                        .unwrap_or(chunk.len());
                     restart_at = Some(eol);
                     break;
                 }
@@ -58,10 +61,14 @@ pub fn split_statements(text: &str) -> Vec<RawStatement> {
             match (t.kind, t.text) {
                 (Kind::Punct, "(") | (Kind::Punct, "[") => depth += 1,
                 (Kind::Punct, ")") | (Kind::Punct, "]") => depth = (depth - 1).max(0),
-                (Kind::Word, _) if t.is_word("ATOMIC") && i > 0 && tokens[i - 1].is_word("BEGIN") => {
+                (Kind::Word, _)
+                    if t.is_word("ATOMIC") && i > 0 && tokens[i - 1].is_word("BEGIN") =>
+                {
                     atomic += 1;
                 }
-                (Kind::Word, _) if atomic > 0 && (t.is_word("CASE") || t.is_word("BEGIN")) => atomic += 1,
+                (Kind::Word, _) if atomic > 0 && (t.is_word("CASE") || t.is_word("BEGIN")) => {
+                    atomic += 1
+                }
                 (Kind::Word, _) if atomic > 0 && t.is_word("END") => atomic -= 1,
                 _ => {}
             }
@@ -79,7 +86,10 @@ pub fn split_statements(text: &str) -> Vec<RawStatement> {
                     });
                     if ends && is_copy_from_stdin(&tokens[first..=end_tok]) {
                         // Data follows on the next line, up to a line holding `\.`.
-                        let after = chunk[t.end()..].find('\n').map(|p| t.end() + p + 1).unwrap_or(chunk.len());
+                        let after = chunk[t.end()..]
+                            .find('\n')
+                            .map(|p| t.end() + p + 1)
+                            .unwrap_or(chunk.len());
                         restart_at = Some(end_of_copy_data(chunk, after));
                         break;
                     }
@@ -99,19 +109,27 @@ pub fn split_statements(text: &str) -> Vec<RawStatement> {
 }
 
 fn at_line_start(text: &str, pos: usize) -> bool {
-    text[..pos].rsplit('\n').next().is_some_and(|l| l.trim().is_empty())
+    text[..pos]
+        .rsplit('\n')
+        .next()
+        .is_some_and(|l| l.trim().is_empty())
 }
 
 fn is_copy_from_stdin(tokens: &[Token<'_>]) -> bool {
     tokens.first().is_some_and(|t| t.is_word("COPY"))
-        && tokens.windows(2).any(|w| w[0].is_word("FROM") && w[1].is_word("STDIN"))
+        && tokens
+            .windows(2)
+            .any(|w| w[0].is_word("FROM") && w[1].is_word("STDIN"))
 }
 
 /// The offset just past the `\.` line that ends COPY data starting at `from` (or the end).
 fn end_of_copy_data(text: &str, from: usize) -> usize {
     let mut pos = from;
     while pos < text.len() {
-        let eol = text[pos..].find('\n').map(|p| pos + p + 1).unwrap_or(text.len());
+        let eol = text[pos..]
+            .find('\n')
+            .map(|p| pos + p + 1)
+            .unwrap_or(text.len());
         if text[pos..eol].trim_end() == "\\." {
             return eol;
         }
@@ -125,7 +143,10 @@ mod tests {
     use super::*;
 
     fn texts(s: &str) -> Vec<(String, u32)> {
-        split_statements(s).into_iter().map(|r| (r.text, r.line)).collect()
+        split_statements(s)
+            .into_iter()
+            .map(|r| (r.text, r.line))
+            .collect()
     }
 
     #[test]
@@ -144,7 +165,10 @@ mod tests {
 
     #[test]
     fn escapes_and_empty_statements() {
-        assert_eq!(texts(";;SELECT E'\\';'; ;"), vec![("SELECT E'\\';'".into(), 1)]);
+        assert_eq!(
+            texts(";;SELECT E'\\';'; ;"),
+            vec![("SELECT E'\\';'".into(), 1)]
+        );
         assert_eq!(texts("  -- only a comment\n"), vec![]);
         assert_eq!(texts("SELECT 1 -- trailing"), vec![("SELECT 1".into(), 1)]);
     }
@@ -165,10 +189,14 @@ mod tests {
 
     #[test]
     fn pg_dump_copy_data_and_meta_commands_are_skipped() {
-        let sql = "\\connect shop\nCOPY public.t (a, b) FROM stdin;\n1\t'x;\n2\ty\n\\.\nSELECT 1;\n";
+        let sql =
+            "\\connect shop\nCOPY public.t (a, b) FROM stdin;\n1\t'x;\n2\ty\n\\.\nSELECT 1;\n";
         assert_eq!(
             texts(sql),
-            vec![("COPY public.t (a, b) FROM stdin".into(), 2), ("SELECT 1".into(), 6)]
+            vec![
+                ("COPY public.t (a, b) FROM stdin".into(), 2),
+                ("SELECT 1".into(), 6)
+            ]
         );
     }
 }

@@ -73,7 +73,9 @@ pub fn build_transactions(
     let mut out = Vec::new();
     let mut diagnostics = Vec::new();
     let mut open: Option<Open> = if opts.file_is_transaction {
-        statements.first().map(|s| new_tx(s.line, TransactionKind::File))
+        statements
+            .first()
+            .map(|s| new_tx(s.line, TransactionKind::File))
     } else {
         None
     };
@@ -162,7 +164,10 @@ mod tests {
     use lockgraph_core::{LockMode, TableLockMode};
 
     fn build(sql: &str, file: bool) -> (Vec<Transaction>, Vec<Diagnostic>) {
-        let opts = SqlFileOptions { file_is_transaction: file, group: Some("g".into()) };
+        let opts = SqlFileOptions {
+            file_is_transaction: file,
+            group: Some("g".into()),
+        };
         build_transactions("dir/t.sql", sql, &Schema::default(), &opts)
     }
 
@@ -191,7 +196,10 @@ mod tests {
         assert_eq!(relations(&txs[1]), vec!["b", "c"]);
         assert_eq!(txs[1].statements.len(), 4);
         assert_eq!(txs[1].group.as_deref(), Some("g"));
-        assert_eq!(txs[1].locks[1].statement.location.to_string(), "dir/t.sql:5");
+        assert_eq!(
+            txs[1].locks[1].statement.location.to_string(),
+            "dir/t.sql:5"
+        );
     }
 
     #[test]
@@ -207,19 +215,31 @@ mod tests {
     fn unterminated_block_and_file_transactions() {
         let (txs, _) = build("BEGIN;\nUPDATE a SET x = 1;", false);
         assert_eq!((txs.len(), txs[0].kind), (1, TransactionKind::Explicit));
-        let (txs, _) = build("\n\nCREATE INDEX i ON a (x);\nBEGIN;\nALTER TABLE b ADD COLUMN c int;\nCOMMIT;\nUPDATE c SET x = 1;", true);
+        let (txs, _) = build(
+            "\n\nCREATE INDEX i ON a (x);\nBEGIN;\nALTER TABLE b ADD COLUMN c int;\nCOMMIT;\nUPDATE c SET x = 1;",
+            true,
+        );
         assert_eq!(txs.len(), 1);
-        assert_eq!((&*txs[0].name, txs[0].kind), ("t.sql:3", TransactionKind::File));
+        assert_eq!(
+            (&*txs[0].name, txs[0].kind),
+            ("t.sql:3", TransactionKind::File)
+        );
         assert_eq!(relations(&txs[0]), vec!["a", "b", "c"]);
         assert_eq!(txs[0].locks[0].mode, LockMode::Table(TableLockMode::Share));
     }
 
     #[test]
     fn problems_become_diagnostics_and_the_file_goes_on() {
-        let (txs, diags) = build("SELECT FROM WHERE nonsense;\nCALL p();\nUPDATE a SET x = 1;", false);
+        let (txs, diags) = build(
+            "SELECT FROM WHERE nonsense;\nCALL p();\nUPDATE a SET x = 1;",
+            false,
+        );
         assert_eq!(diags.len(), 2);
         assert_eq!(diags[0].location.to_string(), "dir/t.sql:1");
-        assert_eq!(diags[1].kind, lockgraph_core::DiagnosticKind::UnmodelledStatement);
+        assert_eq!(
+            diags[1].kind,
+            lockgraph_core::DiagnosticKind::UnmodelledStatement
+        );
         assert_eq!(txs.len(), 1);
     }
 }

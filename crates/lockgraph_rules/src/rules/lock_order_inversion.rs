@@ -52,8 +52,16 @@ impl Rule for LockOrderInversion {
             max_total: a.options.max_cycles,
             ..CycleOptions::default()
         };
+        // The graph returns cycles that differ only in lock modes as separate cycles; users
+        // need one finding per set of nodes and transactions, so keep the first (shortest) one.
+        let mut seen = std::collections::BTreeSet::new();
         for cycle in a.graph.cycles(a.transactions, &opts) {
-            out.push(finding_for_cycle(a, &cycle));
+            let nodes: Vec<NodeKey> = cycle.nodes().cloned().collect();
+            let mut txns: Vec<u32> = cycle.edges.iter().map(|e| e.witness.txn).collect();
+            txns.sort_unstable();
+            if seen.insert((nodes, txns)) {
+                out.push(finding_for_cycle(a, &cycle));
+            }
         }
     }
 }

@@ -65,20 +65,9 @@ fn stmt_pos(txn: &lockgraph_core::Transaction, lock: usize) -> usize {
     crate::evidence::statement_index(txn, &txn.locks[lock])
 }
 
-/// Whether two acquisitions are on the same lockable thing (same relation, same rows, same key).
+/// Whether two acquisitions may be on the same lockable thing (same relation, same rows, same key).
 pub(crate) fn same_target(a: &LockTarget, b: &LockTarget) -> bool {
-    match (a, b) {
-        (LockTarget::Relation { relation: x }, LockTarget::Relation { relation: y }) => x == y,
-        (LockTarget::Rows { relation: x, key: kx }, LockTarget::Rows { relation: y, key: ky }) => {
-            x == y
-                && match (kx, ky) {
-                    (Some(kx), Some(ky)) => kx.columns == ky.columns && kx.values == ky.values,
-                    _ => true,
-                }
-        }
-        (LockTarget::Advisory { key: x }, LockTarget::Advisory { key: y }) => x == y,
-        _ => false,
-    }
+    a.may_be_same(b)
 }
 
 /// For lock `j`, the earlier lock `i` it upgrades, if any: same target, `j` conflicts with `i`,

@@ -7,8 +7,8 @@
 //! against `pg_locks` on PostgreSQL 15 by the oracle test (some that cannot run in a
 //! transaction block are observed from a second session while they wait).
 
-use super::ddl::{index_table, INDEX_BUILD};
 use super::Locks;
+use super::ddl::{INDEX_BUILD, index_table};
 use crate::lexer::{Kind, Token};
 use crate::normalize::fold_ident;
 use lockgraph_core::{DiagnosticKind, RelationName, Schema, TableLockMode};
@@ -38,7 +38,10 @@ const COMMANDS: &[(&[&str], Handler)] = &[
     (&["create", "trigger"], create_trigger),
     (&["create", "or", "replace", "trigger"], create_trigger),
     (&["create", "constraint", "trigger"], create_trigger),
-    (&["create", "or", "replace", "constraint", "trigger"], create_trigger),
+    (
+        &["create", "or", "replace", "constraint", "trigger"],
+        create_trigger,
+    ),
     (&["drop", "trigger"], drop_trigger),
     (&["create", "policy"], policy),
     (&["alter", "policy"], policy),
@@ -58,10 +61,19 @@ const COMMANDS: &[(&[&str], Handler)] = &[
 
 /// Runs the token command `tokens` starts with, if any.
 pub(crate) fn infer(tokens: &[Token<'_>], schema: &Schema) -> Option<Found> {
-    let (words, handler) = COMMANDS
-        .iter()
-        .find(|(words, _)| words.iter().enumerate().all(|(i, w)| tokens.get(i).is_some_and(|t| t.is_word(w))))?;
-    let mut cur = Cursor { toks: tokens, i: words.len() };
+    if let Some(found) = create_table_like(tokens) {
+        return Some(found);
+    }
+    let (words, handler) = COMMANDS.iter().find(|(words, _)| {
+        words
+            .iter()
+            .enumerate()
+            .all(|(i, w)| tokens.get(i).is_some_and(|t| t.is_word(w)))
+    })?;
+    let mut cur = Cursor {
+        toks: tokens,
+        i: words.len(),
+    };
     let mut found = Found::default();
     handler(&mut cur, schema, &mut found);
     Some(found)
@@ -93,7 +105,10 @@ impl<'a> Cursor<'_, 'a> {
 
     /// Consumes the words `kws` if they all come next.
     pub(crate) fn eat_all(&mut self, kws: &[&str]) -> bool {
-        let yes = kws.iter().enumerate().all(|(k, w)| self.toks.get(self.i + k).is_some_and(|t| t.is_word(w)));
+        let yes = kws
+            .iter()
+            .enumerate()
+            .all(|(k, w)| self.toks.get(self.i + k).is_some_and(|t| t.is_word(w)));
         if yes {
             self.i += kws.len();
         }
@@ -125,7 +140,9 @@ impl<'a> Cursor<'_, 'a> {
         self.eat("only");
         let mut parts: Vec<(String, bool)> = Vec::new();
         loop {
-            let t = self.peek().filter(|t| matches!(t.kind, Kind::Word | Kind::QuotedIdent))?;
+            let t = self
+                .peek()
+                .filter(|t| matches!(t.kind, Kind::Word | Kind::QuotedIdent))?;
             parts.push((fold_ident(t), t.kind == Kind::QuotedIdent));
             self.i += 1;
             if self.peek().is_some_and(|t| t.is(".")) {
@@ -137,7 +154,9 @@ impl<'a> Cursor<'_, 'a> {
         if self.peek().is_some_and(|t| t.is("*")) {
             self.i += 1;
         }
-        Some(RelationName::from_parts(parts.iter().map(|(p, q)| (p.as_str(), *q))))
+        Some(RelationName::from_parts(
+            parts.iter().map(|(p, q)| (p.as_str(), *q)),
+        ))
     }
 
     /// Moves to the next `kw` at parenthesis depth 0; false if there is none.
@@ -192,7 +211,9 @@ fn options_with(c: &mut Cursor<'_, '_>, word: &str) -> bool {
     let opts = &c.toks[start..c.i];
     opts.iter().enumerate().any(|(k, t)| {
         t.is_word(word)
-            && !opts.get(k + 1).is_some_and(|n| n.is_word("false") || n.is_word("off") || n.text == "0")
+            && !opts
+                .get(k + 1)
+                .is_some_and(|n| n.is_word("false") || n.is_word("off") || n.text == "0")
     })
 }
 
@@ -203,7 +224,10 @@ fn vacuum(c: &mut Cursor<'_, '_>, _: &Schema, f: &mut Found) {
     while let Some(t) = c.peek() {
         if t.is_word("full") {
             full = true;
-        } else if !["freeze", "verbose", "analyze", "analyse"].iter().any(|w| t.is_word(w)) {
+        } else if !["freeze", "verbose", "analyze", "analyse"]
+            .iter()
+            .any(|w| t.is_word(w))
+        {
             break;
         }
         c.i += 1;
@@ -233,7 +257,11 @@ fn cluster(c: &mut Cursor<'_, '_>, _: &Schema, f: &mut Found) {
     options_with(c, "verbose");
     c.eat("verbose");
     let Some(first) = c.name() else { return };
-    let table = if c.eat("on") { c.name().unwrap_or(first) } else { first };
+    let table = if c.eat("on") {
+        c.name().unwrap_or(first)
+    } else {
+        first
+    };
     f.locks.table(&table, Mode::AccessExclusive);
     f.locks.table(&table, INDEX_BUILD);
 }
@@ -253,53 +281,64 @@ fn reindex(c: &mut Cursor<'_, '_>, schema: &Schema, f: &mut Found) {
     }
     let concurrently = c.eat("concurrently");
     let Some(name) = c.name() else { return };
-    let table = if index { index_table(schema, &name).unwrap_or(name) } else { name };
-    f.locks.table(&table, if concurrently { Mode::ShareUpdateExclusive } else { Mode::Share });
+    let table = if index {
+        index_table(schema, &name).unwrap_or(name)
+    } else {
+        name
+    };
+    f.locks.table(
+        &table,
+        if concurrently {
+            Mode::ShareUpdateExclusive
+        } else {
+            Mode::Share
+        },
+    );
 }
 
 /// sql-createstatistics.html: SHARE UPDATE EXCLUSIVE on the table.
 fn create_statistics(c: &mut Cursor<'_, '_>, _: &Schema, f: &mut Found) {
-    if c.seek_word("from") {
-        if let Some(rel) = c.name() {
-            f.locks.table(&rel, Mode::ShareUpdateExclusive);
-        }
+    if c.seek_word("from")
+        && let Some(rel) = c.name()
+    {
+        f.locks.table(&rel, Mode::ShareUpdateExclusive);
     }
 }
 
 /// sql-createtrigger.html: SHARE ROW EXCLUSIVE on the table.
 fn create_trigger(c: &mut Cursor<'_, '_>, _: &Schema, f: &mut Found) {
-    if c.seek_word("on") {
-        if let Some(rel) = c.name() {
-            f.locks.table(&rel, Mode::ShareRowExclusive);
-        }
+    if c.seek_word("on")
+        && let Some(rel) = c.name()
+    {
+        f.locks.table(&rel, Mode::ShareRowExclusive);
     }
 }
 
 /// DROP TRIGGER: ACCESS EXCLUSIVE on the table (and ACCESS SHARE while looking the trigger up).
 fn drop_trigger(c: &mut Cursor<'_, '_>, _: &Schema, f: &mut Found) {
-    if c.seek_word("on") {
-        if let Some(rel) = c.name() {
-            f.locks.table(&rel, Mode::AccessExclusive);
-            f.locks.table(&rel, Mode::AccessShare);
-        }
+    if c.seek_word("on")
+        && let Some(rel) = c.name()
+    {
+        f.locks.table(&rel, Mode::AccessExclusive);
+        f.locks.table(&rel, Mode::AccessShare);
     }
 }
 
 /// CREATE/ALTER/DROP POLICY, DROP RULE: ACCESS EXCLUSIVE on the table (`… name ON table`).
 fn policy(c: &mut Cursor<'_, '_>, _: &Schema, f: &mut Found) {
-    if c.seek_word("on") {
-        if let Some(rel) = c.name() {
-            f.locks.table(&rel, Mode::AccessExclusive);
-        }
+    if c.seek_word("on")
+        && let Some(rel) = c.name()
+    {
+        f.locks.table(&rel, Mode::AccessExclusive);
     }
 }
 
 /// CREATE RULE name AS ON event TO table: ACCESS EXCLUSIVE on the table.
 fn rule(c: &mut Cursor<'_, '_>, _: &Schema, f: &mut Found) {
-    if c.seek_word("to") {
-        if let Some(rel) = c.name() {
-            f.locks.table(&rel, Mode::AccessExclusive);
-        }
+    if c.seek_word("to")
+        && let Some(rel) = c.name()
+    {
+        f.locks.table(&rel, Mode::AccessExclusive);
     }
 }
 
@@ -313,7 +352,12 @@ fn refresh(c: &mut Cursor<'_, '_>, _: &Schema, f: &mut Found) {
     let modes: &[Mode] = if concurrently {
         &[Mode::Exclusive, Mode::AccessShare, Mode::RowExclusive]
     } else {
-        &[Mode::AccessExclusive, Mode::AccessShare, Mode::Exclusive, Mode::Share]
+        &[
+            Mode::AccessExclusive,
+            Mode::AccessShare,
+            Mode::Exclusive,
+            Mode::Share,
+        ]
     };
     for m in modes {
         f.locks.table(&view, *m);
@@ -323,11 +367,18 @@ fn refresh(c: &mut Cursor<'_, '_>, _: &Schema, f: &mut Found) {
 /// COMMENT ON TABLE/COLUMN/MATERIALIZED VIEW: SHARE UPDATE EXCLUSIVE on the relation.
 fn comment(c: &mut Cursor<'_, '_>, _: &Schema, f: &mut Found) {
     let column = c.eat("column");
-    if !column && !c.eat("table") && !c.eat_all(&["materialized", "view"]) && !c.eat_all(&["foreign", "table"]) {
+    if !column
+        && !c.eat("table")
+        && !c.eat_all(&["materialized", "view"])
+        && !c.eat_all(&["foreign", "table"])
+    {
         return;
     }
     let mut parts: Vec<(String, bool)> = Vec::new();
-    while let Some(t) = c.peek().filter(|t| matches!(t.kind, Kind::Word | Kind::QuotedIdent)) {
+    while let Some(t) = c
+        .peek()
+        .filter(|t| matches!(t.kind, Kind::Word | Kind::QuotedIdent))
+    {
         parts.push((fold_ident(t), t.kind == Kind::QuotedIdent));
         c.i += 1;
         if !c.peek().is_some_and(|t| t.is(".")) {
@@ -348,9 +399,14 @@ fn comment(c: &mut Cursor<'_, '_>, _: &Schema, f: &mut Found) {
 fn drop_index(c: &mut Cursor<'_, '_>, schema: &Schema, f: &mut Found) {
     let concurrently = c.eat("concurrently");
     c.eat_all(&["if", "exists"]);
-    let mode = if concurrently { Mode::ShareUpdateExclusive } else { Mode::AccessExclusive };
+    let mode = if concurrently {
+        Mode::ShareUpdateExclusive
+    } else {
+        Mode::AccessExclusive
+    };
     while let Some(idx) = c.name() {
-        f.locks.table(&index_table(schema, &idx).unwrap_or(idx), mode);
+        f.locks
+            .table(&index_table(schema, &idx).unwrap_or(idx), mode);
         if !c.comma() {
             break;
         }
@@ -379,6 +435,10 @@ enum Extra {
     IndexBuild,
     /// A foreign key is added (see [`alter_table`]).
     ForeignKey,
+    /// `ADD [COLUMN]`: a volatile default rewrites the table, `REFERENCES` adds a foreign key.
+    AddColumn,
+    /// `ALTER [COLUMN] c TYPE t`: rewrites the table unless the type only widens.
+    AlterType,
     /// `ATTACH`/`DETACH PARTITION p`: this mode on the partition.
     Partition(Mode),
     /// `VALIDATE CONSTRAINT c`: the validating scan.
@@ -393,28 +453,60 @@ enum Extra {
 /// RENAME removed): `*` is any one name, `(` a parenthesis. First match wins.
 const ALTER_TABLE_ACTIONS: &[(&str, Mode, Extra)] = &[
     // "ADD table_constraint … FOREIGN KEY: SHARE ROW EXCLUSIVE" (also on the referenced table).
-    ("add constraint * foreign key", Mode::ShareRowExclusive, Extra::ForeignKey),
-    ("add foreign key", Mode::ShareRowExclusive, Extra::ForeignKey),
+    (
+        "add constraint * foreign key",
+        Mode::ShareRowExclusive,
+        Extra::ForeignKey,
+    ),
+    (
+        "add foreign key",
+        Mode::ShareRowExclusive,
+        Extra::ForeignKey,
+    ),
     // Other constraints: ACCESS EXCLUSIVE; PK/UNIQUE/EXCLUDE build an index.
-    ("add constraint * primary key", Mode::AccessExclusive, Extra::IndexBuild),
-    ("add constraint * unique", Mode::AccessExclusive, Extra::IndexBuild),
-    ("add constraint * exclude", Mode::AccessExclusive, Extra::IndexBuild),
+    (
+        "add constraint * primary key",
+        Mode::AccessExclusive,
+        Extra::IndexBuild,
+    ),
+    (
+        "add constraint * unique",
+        Mode::AccessExclusive,
+        Extra::IndexBuild,
+    ),
+    (
+        "add constraint * exclude",
+        Mode::AccessExclusive,
+        Extra::IndexBuild,
+    ),
     ("add primary key", Mode::AccessExclusive, Extra::IndexBuild),
     ("add unique", Mode::AccessExclusive, Extra::IndexBuild),
     ("add exclude", Mode::AccessExclusive, Extra::IndexBuild),
     ("add constraint", Mode::AccessExclusive, Extra::None),
     ("add check", Mode::AccessExclusive, Extra::None),
     // ADD [COLUMN]: ACCESS EXCLUSIVE (a volatile DEFAULT also rewrites the table).
-    ("add", Mode::AccessExclusive, Extra::None),
+    ("add", Mode::AccessExclusive, Extra::AddColumn),
     // "VALIDATE CONSTRAINT: SHARE UPDATE EXCLUSIVE".
-    ("validate constraint", Mode::ShareUpdateExclusive, Extra::Validate),
+    (
+        "validate constraint",
+        Mode::ShareUpdateExclusive,
+        Extra::Validate,
+    ),
     // "SET STATISTICS", "SET ( attribute_option … )": SHARE UPDATE EXCLUSIVE.
-    ("alter * set statistics", Mode::ShareUpdateExclusive, Extra::None),
+    (
+        "alter * set statistics",
+        Mode::ShareUpdateExclusive,
+        Extra::None,
+    ),
     ("alter * set (", Mode::ShareUpdateExclusive, Extra::None),
     ("alter * reset (", Mode::ShareUpdateExclusive, Extra::None),
-    // SET DATA TYPE rewrites the table and rebuilds its indexes.
-    ("alter * type", Mode::AccessExclusive, Extra::IndexBuild),
-    ("alter * set data type", Mode::AccessExclusive, Extra::IndexBuild),
+    // SET DATA TYPE: ACCESS EXCLUSIVE; a rewrite also rebuilds the indexes.
+    ("alter * type", Mode::AccessExclusive, Extra::AlterType),
+    (
+        "alter * set data type",
+        Mode::AccessExclusive,
+        Extra::AlterType,
+    ),
     // SET/DROP DEFAULT, SET/DROP NOT NULL, SET STORAGE, identity, ALTER CONSTRAINT: ACCESS EXCLUSIVE.
     ("alter", Mode::AccessExclusive, Extra::None),
     // "SET ( storage_parameter … )": fillfactor, autovacuum and most others: SHARE UPDATE EXCLUSIVE.
@@ -422,23 +514,55 @@ const ALTER_TABLE_ACTIONS: &[(&str, Mode, Extra)] = &[
     ("reset (", Mode::ShareUpdateExclusive, Extra::None),
     // "CLUSTER ON", "SET WITHOUT CLUSTER": SHARE UPDATE EXCLUSIVE.
     ("cluster on", Mode::ShareUpdateExclusive, Extra::None),
-    ("set without cluster", Mode::ShareUpdateExclusive, Extra::None),
+    (
+        "set without cluster",
+        Mode::ShareUpdateExclusive,
+        Extra::None,
+    ),
     // "ENABLE/DISABLE [ REPLICA | ALWAYS ] TRIGGER": SHARE ROW EXCLUSIVE.
     ("enable trigger", Mode::ShareRowExclusive, Extra::None),
-    ("enable replica trigger", Mode::ShareRowExclusive, Extra::None),
-    ("enable always trigger", Mode::ShareRowExclusive, Extra::None),
+    (
+        "enable replica trigger",
+        Mode::ShareRowExclusive,
+        Extra::None,
+    ),
+    (
+        "enable always trigger",
+        Mode::ShareRowExclusive,
+        Extra::None,
+    ),
     ("disable trigger", Mode::ShareRowExclusive, Extra::None),
     // "ATTACH PARTITION": SHARE UPDATE EXCLUSIVE on the parent, ACCESS EXCLUSIVE on the partition.
-    ("attach partition", Mode::ShareUpdateExclusive, Extra::Partition(Mode::AccessExclusive)),
+    (
+        "attach partition",
+        Mode::ShareUpdateExclusive,
+        Extra::Partition(Mode::AccessExclusive),
+    ),
     // "DETACH PARTITION … CONCURRENTLY / FINALIZE": SHARE UPDATE EXCLUSIVE on both.
-    ("detach partition * concurrently", Mode::ShareUpdateExclusive, Extra::Partition(Mode::ShareUpdateExclusive)),
-    ("detach partition * finalize", Mode::ShareUpdateExclusive, Extra::Partition(Mode::ShareUpdateExclusive)),
+    (
+        "detach partition * concurrently",
+        Mode::ShareUpdateExclusive,
+        Extra::Partition(Mode::ShareUpdateExclusive),
+    ),
+    (
+        "detach partition * finalize",
+        Mode::ShareUpdateExclusive,
+        Extra::Partition(Mode::ShareUpdateExclusive),
+    ),
     // "DETACH PARTITION": ACCESS EXCLUSIVE on both.
-    ("detach partition", Mode::AccessExclusive, Extra::Partition(Mode::AccessExclusive)),
+    (
+        "detach partition",
+        Mode::AccessExclusive,
+        Extra::Partition(Mode::AccessExclusive),
+    ),
     // SET UNLOGGED / LOGGED rewrite the table.
     ("set unlogged", Mode::AccessExclusive, Extra::IndexBuild),
     ("set logged", Mode::AccessExclusive, Extra::IndexBuild),
-    ("drop constraint", Mode::AccessExclusive, Extra::DropConstraint),
+    (
+        "drop constraint",
+        Mode::AccessExclusive,
+        Extra::DropConstraint,
+    ),
     // Everything else (DROP, RENAME, OWNER TO, SET SCHEMA/TABLESPACE, REPLICA IDENTITY,
     // [NO] INHERIT, row level security, rules, OF …): ACCESS EXCLUSIVE, the documented default.
 ];
@@ -463,7 +587,15 @@ fn alter_table(c: &mut Cursor<'_, '_>, schema: &Schema, f: &mut Found) {
         match extra {
             Extra::None => {}
             Extra::IndexBuild => extra_locks.push((table.clone(), INDEX_BUILD)),
-            Extra::ForeignKey => {
+            Extra::AlterType => {
+                if type_change_rewrites(schema, &table, action) {
+                    extra_locks.push((table.clone(), INDEX_BUILD));
+                }
+            }
+            Extra::AddColumn | Extra::ForeignKey => {
+                if extra == Extra::AddColumn && adds_volatile_default(action) {
+                    extra_locks.push((table.clone(), INDEX_BUILD));
+                }
                 // Both tables are opened (ACCESS SHARE) and locked SHARE ROW EXCLUSIVE; a valid
                 // constraint on existing rows is checked with a join that takes ROW SHARE on the
                 // referenced table. A new column (ADD COLUMN … REFERENCES) holds only NULLs.
@@ -471,9 +603,11 @@ fn alter_table(c: &mut Cursor<'_, '_>, schema: &Schema, f: &mut Found) {
                 if !cur.seek_word("references") {
                     continue;
                 }
+                let new_column = extra == Extra::AddColumn;
                 let Some(parent) = cur.name() else { continue };
-                let not_valid = action.windows(2).any(|w| w[0].is_word("not") && w[1].is_word("valid"));
-                let new_column = !action.iter().any(|t| t.is_word("foreign"));
+                let not_valid = action
+                    .windows(2)
+                    .any(|w| w[0].is_word("not") && w[1].is_word("valid"));
                 extra_locks.push((table.clone(), Mode::ShareRowExclusive));
                 extra_locks.push((table.clone(), Mode::AccessShare));
                 extra_locks.push((parent.clone(), Mode::AccessShare));
@@ -533,7 +667,9 @@ fn split_actions<'t, 'a>(toks: &'t [Token<'a>]) -> Vec<Vec<Token<'a>>> {
     for a in &mut out {
         if a.len() > 1
             && a[1].is_word("column")
-            && ["alter", "add", "drop", "rename"].iter().any(|w| a[0].is_word(w))
+            && ["alter", "add", "drop", "rename"]
+                .iter()
+                .any(|w| a[0].is_word(w))
         {
             a.remove(1);
         }
@@ -561,13 +697,157 @@ fn classify(action: &[Token<'_>]) -> (Mode, Extra) {
 /// The referenced table of a foreign-key constraint named in `VALIDATE/DROP CONSTRAINT name`,
 /// recognised by PostgreSQL's default name `<table>_<columns>_fkey` (lockgraph's schema does not
 /// keep constraint names).
-fn constraint_parent(schema: &Schema, table: &RelationName, action: &[Token<'_>]) -> Option<RelationName> {
+fn constraint_parent(
+    schema: &Schema,
+    table: &RelationName,
+    action: &[Token<'_>],
+) -> Option<RelationName> {
     let mut cur = Cursor { toks: action, i: 2 };
     cur.eat_all(&["if", "exists"]);
-    let name = cur.peek().filter(|t| matches!(t.kind, Kind::Word | Kind::QuotedIdent)).map(fold_ident)?;
+    let name = cur
+        .peek()
+        .filter(|t| matches!(t.kind, Kind::Word | Kind::QuotedIdent))
+        .map(fold_ident)?;
     let bare = table.as_str().rsplit('.').next().unwrap_or_default();
     schema.table(table)?.foreign_keys.iter().find_map(|fk| {
         let cols: Vec<&str> = fk.columns.iter().map(|c| &**c).collect();
         (name == format!("{bare}_{}_fkey", cols.join("_"))).then(|| fk.parent.clone())
     })
+}
+
+/// Column defaults whose value differs per row, so `ADD COLUMN … DEFAULT` rewrites the table
+/// (and rebuilds its indexes): volatile functions, serial types (a `nextval` default), identity
+/// and stored generated columns. A constant or STABLE default (`now()`) is stored once instead.
+const VOLATILE_DEFAULTS: &[&str] = &[
+    "random",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v4",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "serial",
+    "bigserial",
+    "smallserial",
+    "serial2",
+    "serial4",
+    "serial8",
+    "identity",
+    "stored",
+];
+
+fn adds_volatile_default(action: &[Token<'_>]) -> bool {
+    action
+        .iter()
+        .any(|t| VOLATILE_DEFAULTS.iter().any(|w| t.is_word(w)))
+}
+
+/// Type names PostgreSQL spells several ways, to their canonical names.
+const TYPE_ALIASES: &[(&str, &str)] = &[
+    ("character varying", "varchar"),
+    ("int", "integer"),
+    ("int4", "integer"),
+    ("int8", "bigint"),
+    ("int2", "smallint"),
+    ("decimal", "numeric"),
+    ("float8", "double precision"),
+    ("float4", "real"),
+    ("bool", "boolean"),
+    ("timestamptz", "timestamp with time zone"),
+    ("character", "char"),
+    ("bpchar", "char"),
+];
+
+/// A type's name without modifiers (`numeric(12,2)` → `numeric`), canonical.
+fn base_type(written: &str) -> String {
+    let head = written
+        .split('(')
+        .next()
+        .unwrap_or(written)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let head = head.to_lowercase();
+    TYPE_ALIASES
+        .iter()
+        .find(|(a, _)| *a == head)
+        .map(|(_, c)| c.to_string())
+        .unwrap_or(head)
+}
+
+/// Whether `ALTER COLUMN c TYPE t` rewrites the table (sql-altertable.html, "Notes"): not when
+/// only a length or precision limit changes within one type (assumed to widen), nor from
+/// `varchar` to `text`; otherwise, or when the old type is unknown, it does.
+fn type_change_rewrites(schema: &Schema, table: &RelationName, action: &[Token<'_>]) -> bool {
+    let Some(column) = action
+        .get(1)
+        .filter(|t| matches!(t.kind, Kind::Word | Kind::QuotedIdent))
+        .map(fold_ident)
+    else {
+        return true;
+    };
+    let Some(old) = schema
+        .table(table)
+        .and_then(|t| t.column(&column))
+        .map(|c| c.data_type.to_string())
+    else {
+        return true;
+    };
+    let start = action
+        .iter()
+        .position(|t| t.is_word("type"))
+        .map(|p| p + 1)
+        .unwrap_or(action.len());
+    let new: Vec<&str> = action[start..]
+        .iter()
+        .take_while(|t| !t.is_word("using") && !t.is_word("collate"))
+        .map(|t| t.text)
+        .collect();
+    let (old, new) = (base_type(&old), base_type(&new.join(" ")));
+    let widens = old == new && !old.is_empty();
+    let to_text = old == "varchar" && new == "text";
+    !(widens || to_text)
+}
+
+/// `CREATE TABLE t (LIKE s INCLUDING …)`, whose options sqlparser 0.64 rejects: ACCESS SHARE on
+/// the source, ACCESS EXCLUSIVE on the new table, SHARE on it when indexes are copied.
+pub(crate) fn create_table_like(tokens: &[Token<'_>]) -> Option<Found> {
+    let mut c = Cursor { toks: tokens, i: 0 };
+    if !c.eat("create") {
+        return None;
+    }
+    let temporary = ["temp", "temporary"]
+        .iter()
+        .any(|w| tokens.iter().take(4).any(|t| t.is_word(w)));
+    if !c.seek_word("table") {
+        return None;
+    }
+    c.eat_all(&["if", "not", "exists"]);
+    let new = c.name()?;
+    let like = tokens
+        .windows(2)
+        .position(|w| w[0].is("(") && w[1].is_word("like"))?;
+    if !tokens
+        .iter()
+        .any(|t| t.is_word("including") || t.is_word("excluding"))
+    {
+        return None;
+    }
+    let mut src = Cursor {
+        toks: tokens,
+        i: like + 2,
+    };
+    let source = src.name()?;
+    let mut f = Found::default();
+    if !temporary {
+        f.locks.table(&new, Mode::AccessExclusive);
+    }
+    f.locks.table(&source, Mode::AccessShare);
+    let copies_indexes = tokens
+        .windows(2)
+        .any(|w| w[0].is_word("including") && (w[1].is_word("all") || w[1].is_word("indexes")));
+    if copies_indexes && !temporary {
+        f.locks.table(&new, INDEX_BUILD);
+    }
+    Some(f)
 }

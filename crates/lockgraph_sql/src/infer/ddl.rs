@@ -6,7 +6,7 @@
 //! heap, a new table's own locks), the data follows the server.
 
 use super::fk;
-use super::walk::{relation_name, Walker};
+use super::walk::{Walker, relation_name};
 use lockgraph_core::{RelationName, Schema, TableLockMode};
 use sqlparser::ast::{
     CascadeOption, ColumnOption, LockTableMode, ObjectType, Statement, TableConstraint,
@@ -91,7 +91,9 @@ pub(crate) fn statement(w: &mut Walker<'_>, st: &Statement) {
         // referencing one); the indexes are rebuilt empty (SHARE on the table).
         Statement::Truncate(t) => {
             for target in &t.table_names {
-                let Some(rel) = relation_name(&target.name) else { continue };
+                let Some(rel) = relation_name(&target.name) else {
+                    continue;
+                };
                 let mut all = vec![rel.clone()];
                 if matches!(t.cascade, Some(CascadeOption::Cascade)) {
                     all.extend(fk::referencing_closure(w, &rel));
@@ -103,7 +105,11 @@ pub(crate) fn statement(w: &mut Walker<'_>, st: &Statement) {
             }
         }
         Statement::Lock(l) => {
-            let mode = l.lock_mode.as_ref().map(lock_table_mode).unwrap_or(Mode::AccessExclusive);
+            let mode = l
+                .lock_mode
+                .as_ref()
+                .map(lock_table_mode)
+                .unwrap_or(Mode::AccessExclusive);
             for t in &l.tables {
                 if let Some(rel) = relation_name(&t.name) {
                     w.locks.table(&rel, mode);
@@ -113,7 +119,11 @@ pub(crate) fn statement(w: &mut Walker<'_>, st: &Statement) {
         // sql-createindex.html: SHARE; CONCURRENTLY: SHARE UPDATE EXCLUSIVE.
         Statement::CreateIndex(ci) => {
             if let Some(rel) = relation_name(&ci.table_name) {
-                let mode = if ci.concurrently { Mode::ShareUpdateExclusive } else { Mode::Share };
+                let mode = if ci.concurrently {
+                    Mode::ShareUpdateExclusive
+                } else {
+                    Mode::Share
+                };
                 w.locks.table(&rel, mode);
             }
         }
@@ -121,31 +131,43 @@ pub(crate) fn statement(w: &mut Walker<'_>, st: &Statement) {
         // CREATE [MATERIALIZED] VIEW reads its query's tables (ACCESS SHARE); a materialized view
         // is a new relation (ACCESS EXCLUSIVE on it, like a new table).
         Statement::CreateView(cv) => {
-            if cv.materialized {
-                if let Some(rel) = relation_name(&cv.name) {
-                    w.locks.table(&rel, Mode::AccessExclusive);
-                }
+            if cv.materialized
+                && let Some(rel) = relation_name(&cv.name)
+            {
+                w.locks.table(&rel, Mode::AccessExclusive);
             }
             w.query(&cv.query, &[]);
         }
-        Statement::Drop { object_type, names, cascade, .. } => drop(w, *object_type, names, *cascade),
+        Statement::Drop {
+            object_type,
+            names,
+            cascade,
+            ..
+        } => drop(w, *object_type, names, *cascade),
         _ if takes_no_table_locks(st) => {}
-        other => {
-            let text = other.to_string();
-            let words: Vec<&str> = text.split_whitespace().take(2).collect();
-            w.unmodelled(format!("lockgraph does not model the locks of `{}` statements", words.join(" ")));
+        _ => {
+            let message = format!(
+                "lockgraph does not model the locks of `{}` statements",
+                w.lead
+            );
+            w.unmodelled(message);
         }
     }
 }
 
 fn create_table(w: &mut Walker<'_>, ct: &sqlparser::ast::CreateTable) {
-    let Some(new) = relation_name(&ct.name) else { return };
+    let Some(new) = relation_name(&ct.name) else {
+        return;
+    };
     // A new relation is created ACCESS EXCLUSIVE (invisible to others until commit).
     w.locks.table(&new, Mode::AccessExclusive);
     // PARTITION OF takes ACCESS EXCLUSIVE on the parent (sql-createtable.html).
     if let Some(parent) = ct.partition_of.as_ref().and_then(relation_name) {
         w.locks.table(&parent, Mode::AccessExclusive);
-        if w.schema.table(&parent).is_some_and(|t| !t.primary_key.is_empty() || !t.unique_keys.is_empty()) {
+        if w.schema
+            .table(&parent)
+            .is_some_and(|t| !t.primary_key.is_empty() || !t.unique_keys.is_empty())
+        {
             w.locks.table(&new, INDEX_BUILD);
         }
     }
@@ -155,7 +177,8 @@ fn create_table(w: &mut Walker<'_>, ct: &sqlparser::ast::CreateTable) {
     }
     // LIKE reads the source (and copies its indexes with INCLUDING ALL / INDEXES).
     if let Some(like) = &ct.like {
-        let (sqlparser::ast::CreateTableLikeKind::Parenthesized(l) | sqlparser::ast::CreateTableLikeKind::Plain(l)) = like;
+        let (sqlparser::ast::CreateTableLikeKind::Parenthesized(l)
+        | sqlparser::ast::CreateTableLikeKind::Plain(l)) = like;
         if let Some(src) = relation_name(&l.name) {
             w.locks.table(&src, Mode::AccessShare);
         }
@@ -200,7 +223,12 @@ fn create_table(w: &mut Walker<'_>, ct: &sqlparser::ast::CreateTable) {
     }
 }
 
-fn drop(w: &mut Walker<'_>, object_type: ObjectType, names: &[sqlparser::ast::ObjectName], cascade: bool) {
+fn drop(
+    w: &mut Walker<'_>,
+    object_type: ObjectType,
+    names: &[sqlparser::ast::ObjectName],
+    cascade: bool,
+) {
     match object_type {
         // sql-droptable.html: ACCESS EXCLUSIVE on the table; dropping its foreign keys removes
         // their triggers from the referenced tables (ACCESS EXCLUSIVE there too), and CASCADE drops
@@ -212,8 +240,12 @@ fn drop(w: &mut Walker<'_>, object_type: ObjectType, names: &[sqlparser::ast::Ob
                     w.locks.table(&p, Mode::AccessExclusive);
                 }
                 if cascade {
-                    let children: Vec<RelationName> =
-                        w.schema.referencing(&rel).map(|(c, _)| c.clone()).filter(|c| *c != rel).collect();
+                    let children: Vec<RelationName> = w
+                        .schema
+                        .referencing(&rel)
+                        .map(|(c, _)| c.clone())
+                        .filter(|c| *c != rel)
+                        .collect();
                     for c in children {
                         w.locks.table(&c, Mode::AccessExclusive);
                     }
@@ -248,7 +280,9 @@ pub(crate) fn index_table(schema: &Schema, index: &RelationName) -> Option<Relat
         Some((s, n)) => (format!("{s}."), n),
         None => (String::new(), full),
     };
-    let stem = ["_pkey", "_key", "_idx", "_excl"].iter().find_map(|s| name.strip_suffix(s))?;
+    let stem = ["_pkey", "_key", "_idx", "_excl"]
+        .iter()
+        .find_map(|s| name.strip_suffix(s))?;
     let mut cut = stem.len();
     loop {
         let candidate = RelationName::new(format!("{prefix}{}", &stem[..cut]));

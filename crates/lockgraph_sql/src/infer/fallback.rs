@@ -3,17 +3,46 @@
 //! `FROM`/`JOIN`/`USING` lists) and gives them the modes those places imply. CTE names and
 //! function calls are skipped. The result comes with an `UnparseableStatement` problem.
 
-use super::command::Cursor;
 use super::Locks;
+use super::command::Cursor;
 use crate::lexer::{Kind, Token};
-use crate::normalize::{fold_ident, LockClauseText};
+use crate::normalize::{LockClauseText, fold_ident};
 use lockgraph_core::{AdvisoryMode, RelationName, RowLockMode, TableLockMode};
 
 /// Words that end a FROM item (never an alias).
 const NOT_ALIAS: &[&str] = &[
-    "where", "join", "on", "left", "right", "inner", "outer", "full", "cross", "natural", "group",
-    "order", "limit", "for", "union", "using", "set", "returning", "window", "having", "offset",
-    "fetch", "except", "intersect", "values", "select", "and", "or", "do", "when", "then", "lateral",
+    "where",
+    "join",
+    "on",
+    "left",
+    "right",
+    "inner",
+    "outer",
+    "full",
+    "cross",
+    "natural",
+    "group",
+    "order",
+    "limit",
+    "for",
+    "union",
+    "using",
+    "set",
+    "returning",
+    "window",
+    "having",
+    "offset",
+    "fetch",
+    "except",
+    "intersect",
+    "values",
+    "select",
+    "and",
+    "or",
+    "do",
+    "when",
+    "then",
+    "lateral",
 ];
 
 pub(crate) fn infer(tokens: &[Token<'_>], clauses: &[LockClauseText]) -> Locks {
@@ -26,7 +55,10 @@ pub(crate) fn infer(tokens: &[Token<'_>], clauses: &[LockClauseText]) -> Locks {
         let t = tokens[i];
         let prev = i.checked_sub(1).map(|p| tokens[p]);
         let prev_is = |w: &str| prev.is_some_and(|p| p.is_word(w));
-        let mut c = Cursor { toks: tokens, i: i + 1 };
+        let mut c = Cursor {
+            toks: tokens,
+            i: i + 1,
+        };
         if t.kind != Kind::Word {
             i += 1;
             continue;
@@ -70,11 +102,19 @@ pub(crate) fn infer(tokens: &[Token<'_>], clauses: &[LockClauseText]) -> Locks {
                 }
             }
             w if w.contains("advisory") && c.peek().is_some_and(|n| n.is("(")) => {
-                let mode = if w.ends_with("_shared") { AdvisoryMode::Shared } else { AdvisoryMode::Exclusive };
+                let mode = if w.ends_with("_shared") {
+                    AdvisoryMode::Shared
+                } else {
+                    AdvisoryMode::Exclusive
+                };
                 let start = c.i + 1;
                 c.skip_parens();
                 let end = c.i.saturating_sub(1).max(start);
-                let key: Vec<&str> = tokens[start..end].iter().map(|t| t.text).filter(|t| *t != ",").collect();
+                let key: Vec<&str> = tokens[start..end]
+                    .iter()
+                    .map(|t| t.text)
+                    .filter(|t| *t != ",")
+                    .collect();
                 if !w.contains("unlock") {
                     locks.advisory(key.join(","), mode);
                 }
@@ -97,8 +137,10 @@ fn cte_names(tokens: &[Token<'_>]) -> Vec<String> {
         return out;
     }
     c.eat("recursive");
-    loop {
-        let Some(t) = c.peek().filter(|t| matches!(t.kind, Kind::Word | Kind::QuotedIdent)) else { break };
+    while let Some(t) = c
+        .peek()
+        .filter(|t| matches!(t.kind, Kind::Word | Kind::QuotedIdent))
+    {
         out.push(fold_ident(t));
         c.i += 1;
         c.skip_parens(); // column list
@@ -125,14 +167,21 @@ fn from_items(c: &mut Cursor<'_, '_>, list: bool) -> Vec<(RelationName, String)>
         if c.peek().is_some_and(|t| t.is("(")) {
             c.skip_parens();
         } else {
-            if c.peek().is_some_and(|t| NOT_ALIAS.iter().any(|w| t.is_word(w))) {
+            if c.peek()
+                .is_some_and(|t| NOT_ALIAS.iter().any(|w| t.is_word(w)))
+            {
                 break;
             }
             let Some(rel) = c.name() else { break };
             if c.peek().is_some_and(|t| t.is("(")) {
                 c.skip_parens(); // a function call
             } else {
-                let bare = rel.as_str().rsplit('.').next().unwrap_or_default().to_string();
+                let bare = rel
+                    .as_str()
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
                 c.eat("as");
                 let alias = c
                     .peek()

@@ -16,9 +16,15 @@ pub(crate) struct Locks {
     implicit: Vec<InferredLock>,
 }
 
-fn relation_lock(relation: &RelationName, mode: TableLockMode, implicit: Option<Implicit>) -> InferredLock {
+fn relation_lock(
+    relation: &RelationName,
+    mode: TableLockMode,
+    implicit: Option<Implicit>,
+) -> InferredLock {
     InferredLock {
-        target: LockTarget::Relation { relation: relation.clone() },
+        target: LockTarget::Relation {
+            relation: relation.clone(),
+        },
         mode: LockMode::Table(mode),
         implicit,
     }
@@ -31,7 +37,10 @@ fn row_lock(
     implicit: Option<Implicit>,
 ) -> InferredLock {
     InferredLock {
-        target: LockTarget::Rows { relation: relation.clone(), key },
+        target: LockTarget::Rows {
+            relation: relation.clone(),
+            key,
+        },
         mode: LockMode::Row(mode),
         implicit,
     }
@@ -47,7 +56,10 @@ impl Locks {
     }
 
     fn push_unique(list: &mut Vec<InferredLock>, lock: InferredLock) {
-        if !list.iter().any(|l| l.target == lock.target && l.mode == lock.mode) {
+        if !list
+            .iter()
+            .any(|l| l.target == lock.target && l.mode == lock.mode)
+        {
             list.push(lock);
         }
     }
@@ -59,7 +71,12 @@ impl Locks {
     }
 
     /// A row lock the statement takes itself.
-    pub(crate) fn rows(&mut self, relation: &RelationName, mode: RowLockMode, key: Option<KeyPredicate>) {
+    pub(crate) fn rows(
+        &mut self,
+        relation: &RelationName,
+        mode: RowLockMode,
+        key: Option<KeyPredicate>,
+    ) {
         Self::push_unique(&mut self.rows, row_lock(relation, mode, key, None));
     }
 
@@ -74,7 +91,12 @@ impl Locks {
     }
 
     /// A table lock implied by a foreign key; skipped when the statement already takes it.
-    pub(crate) fn implicit_table(&mut self, relation: &RelationName, mode: TableLockMode, why: &Implicit) {
+    pub(crate) fn implicit_table(
+        &mut self,
+        relation: &RelationName,
+        mode: TableLockMode,
+        why: &Implicit,
+    ) {
         let lock = relation_lock(relation, mode, Some(why.clone()));
         if !self.seen(&lock) {
             self.implicit.push(lock);
@@ -98,7 +120,8 @@ impl Locks {
     /// Keeps only table-level locks (statements that are planned but not run: `EXPLAIN`, `PREPARE`).
     pub(crate) fn retain_tables(&mut self) {
         self.rows.clear();
-        self.implicit.retain(|l| matches!(l.mode, LockMode::Table(_)));
+        self.implicit
+            .retain(|l| matches!(l.mode, LockMode::Table(_)));
     }
 
     /// Appends another statement's locks (a multi-statement string, `EXPLAIN`'s inner statement).

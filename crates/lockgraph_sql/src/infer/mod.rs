@@ -18,8 +18,8 @@ mod locks;
 /// The AST walker for queries and DML.
 mod walk;
 
-use crate::lexer::{tokenize, Kind, Token};
-use crate::normalize::{fold_ident, hide_markers, prepare, reattach, Prepared};
+use crate::lexer::{Kind, Token, tokenize};
+use crate::normalize::{Prepared, fold_ident, hide_markers, prepare, reattach};
 use lockgraph_core::{
     DiagnosticKind, Fingerprint, Implicit, KeyPredicate, LockMode, LockTarget, RelationName,
     Schema, TableLockMode,
@@ -77,7 +77,11 @@ pub struct Inference {
 
 impl Inference {
     fn none(kind: StatementKind) -> Self {
-        Inference { kind, locks: Vec::new(), problem: None }
+        Inference {
+            kind,
+            locks: Vec::new(),
+            problem: None,
+        }
     }
 
     /// The table-level locks, in order.
@@ -91,9 +95,9 @@ impl Inference {
 
 /// Classifies `sql` and infers the locks it takes (PostgreSQL semantics).
 ///
-/// `sql` is one statement; if it holds several, their locks are concatenated. Driver placeholders
-/// (`?`, `%s`, `%(name)s`) are read as `$n`. Never panics; statements the parser rejects get a
-/// best-effort result and a problem.
+/// `sql` is one statement (cut files with [`split_statements`](crate::split_statements) first).
+/// Driver placeholders (`?`, `%s`, `%(name)s`) are read as `$n`. Never panics; statements the
+/// parser rejects get a best-effort result and a problem.
 ///
 /// ```
 /// use lockgraph_core::{LockMode, RowLockMode, Schema, TableLockMode};
@@ -140,7 +144,12 @@ impl InferenceCache {
 
     /// An empty cache holding up to `capacity` shapes (it starts over when full).
     pub fn with_capacity(capacity: usize) -> Self {
-        InferenceCache { entries: FxHashMap::default(), capacity: capacity.max(1), hits: 0, misses: 0 }
+        InferenceCache {
+            entries: FxHashMap::default(),
+            capacity: capacity.max(1),
+            hits: 0,
+            misses: 0,
+        }
     }
 
     /// Same as [`infer_statement`], memoized by statement shape.
@@ -198,6 +207,17 @@ const MAX_OPERATORS: usize = 10_000;
 
 /// Infers from a template (literals still as markers).
 fn infer_prepared(p: &Prepared, schema: &Schema) -> Inference {
+    let mut inf = infer_template(p, schema);
+    if p.unterminated && inf.problem.is_none() {
+        inf.problem = Some((
+            DiagnosticKind::UnparseableStatement,
+            "a quoted string, quoted identifier or comment is not terminated".into(),
+        ));
+    }
+    inf
+}
+
+fn infer_template(p: &Prepared, schema: &Schema) -> Inference {
     let tokens = tokenize(&p.template);
     if tokens.is_empty() {
         return Inference::none(StatementKind::Other);
@@ -206,10 +226,17 @@ fn infer_prepared(p: &Prepared, schema: &Schema) -> Inference {
         return Inference::none(kind);
     }
     if let Some(found) = command::infer(&tokens, schema) {
-        return Inference { kind: StatementKind::Other, locks: found.locks.finish(), problem: found.problem };
+        return Inference {
+            kind: StatementKind::Other,
+            locks: found.locks.finish(),
+            problem: found.problem,
+        };
     }
     let parsed = if p.operators > MAX_OPERATORS {
-        Err(format!("statement has {} operators, more than lockgraph parses ({MAX_OPERATORS})", p.operators))
+        Err(format!(
+            "statement has {} operators, more than lockgraph parses ({MAX_OPERATORS})",
+            p.operators
+        ))
     } else {
         Parser::new(&PostgreSqlDialect {})
             .try_with_sql(&p.template)
@@ -218,12 +245,21 @@ fn infer_prepared(p: &Prepared, schema: &Schema) -> Inference {
     };
     match parsed {
         Ok(statements) => {
-            let mut walker = walk::Walker::new(schema, &p.lock_clauses);
+            let lead: Vec<String> = tokens
+                .iter()
+                .take(2)
+                .map(|t| t.text.to_uppercase())
+                .collect();
+            let mut walker = walk::Walker::new(schema, &p.lock_clauses, lead.join(" "));
             for st in &statements {
                 walker.statement(st);
             }
             let problem = walker.problem.take();
-            Inference { kind: StatementKind::Other, locks: walker.locks.finish(), problem }
+            Inference {
+                kind: StatementKind::Other,
+                locks: walker.locks.finish(),
+                problem,
+            }
         }
         Err(message) => {
             let locks = fallback::infer(&tokens, &p.lock_clauses);
@@ -253,7 +289,11 @@ fn with_literals(shape: &Inference, literals: &[String]) -> Inference {
         return shape.clone();
     }
     let fix_key = |k: &KeyPredicate| KeyPredicate {
-        values: k.values.iter().map(|v| reattach(v, literals).into()).collect(),
+        values: k
+            .values
+            .iter()
+            .map(|v| reattach(v, literals).into())
+            .collect(),
         ..k.clone()
     };
     let locks = shape
@@ -261,16 +301,23 @@ fn with_literals(shape: &Inference, literals: &[String]) -> Inference {
         .iter()
         .map(|l| InferredLock {
             target: match &l.target {
-                LockTarget::Rows { relation, key } => {
-                    LockTarget::Rows { relation: relation.clone(), key: key.as_ref().map(fix_key) }
-                }
-                LockTarget::Advisory { key } => LockTarget::Advisory { key: reattach(key, literals).into() },
+                LockTarget::Rows { relation, key } => LockTarget::Rows {
+                    relation: relation.clone(),
+                    key: key.as_ref().map(fix_key),
+                },
+                LockTarget::Advisory { key } => LockTarget::Advisory {
+                    key: reattach(key, literals).into(),
+                },
                 other => other.clone(),
             },
             ..l.clone()
         })
         .collect();
-    Inference { kind: shape.kind.clone(), locks, problem: shape.problem.clone() }
+    Inference {
+        kind: shape.kind.clone(),
+        locks,
+        problem: shape.problem.clone(),
+    }
 }
 
 /// Transaction control, read from the leading words.
@@ -284,7 +331,13 @@ fn transaction_kind(tokens: &[Token<'_>]) -> Option<StatementKind> {
             .unwrap_or_default()
     };
     // `WORK` / `TRANSACTION` are noise after BEGIN, COMMIT, END, ROLLBACK, ABORT.
-    let noise = |i: usize| if w(i, "work") || w(i, "transaction") { i + 1 } else { i };
+    let noise = |i: usize| {
+        if w(i, "work") || w(i, "transaction") {
+            i + 1
+        } else {
+            i
+        }
+    };
     let first = tokens.first()?;
     if first.kind != Kind::Word {
         return None;
@@ -305,7 +358,9 @@ fn transaction_kind(tokens: &[Token<'_>]) -> Option<StatementKind> {
             }
         }
         "savepoint" => StatementKind::Savepoint(name_at(1)),
-        "release" => StatementKind::ReleaseSavepoint(name_at(if w(1, "savepoint") { 2 } else { 1 })),
+        "release" => {
+            StatementKind::ReleaseSavepoint(name_at(if w(1, "savepoint") { 2 } else { 1 }))
+        }
         _ => return None,
     })
 }

@@ -6,7 +6,7 @@
 //! target list and `WHERE` (subqueries included). Row locks are taken while the statement runs,
 //! implicit foreign-key locks when its after-row triggers fire at the end.
 
-use super::{ddl, fk, Locks};
+use super::{Locks, ddl, fk};
 use crate::normalize::LockClauseText;
 use lockgraph_core::{
     AdvisoryMode, DiagnosticKind, KeyPredicate, RelationName, RowLockMode, Schema, TableLockMode,
@@ -73,6 +73,8 @@ pub(crate) struct Walker<'a> {
     pub schema: &'a Schema,
     pub locks: Locks,
     pub problem: Option<(DiagnosticKind, String)>,
+    /// The statement's leading words (`CALL`, `CREATE AGGREGATE`), for messages.
+    pub lead: String,
     clauses: Vec<(LockClauseText, bool)>,
     ctes: Vec<String>,
     depth: usize,
@@ -98,15 +100,20 @@ pub(crate) fn relation_name(name: &ObjectName) -> Option<RelationName> {
     if parts.is_empty() || parts.len() != name.0.len() {
         return None;
     }
-    Some(RelationName::from_parts(parts.iter().map(|i| (i.value.as_str(), i.quote_style.is_some()))))
+    Some(RelationName::from_parts(
+        parts
+            .iter()
+            .map(|i| (i.value.as_str(), i.quote_style.is_some())),
+    ))
 }
 
 impl<'a> Walker<'a> {
-    pub(crate) fn new(schema: &'a Schema, clauses: &[LockClauseText]) -> Self {
+    pub(crate) fn new(schema: &'a Schema, clauses: &[LockClauseText], lead: String) -> Self {
         Walker {
             schema,
             locks: Locks::default(),
             problem: None,
+            lead,
             clauses: clauses.iter().map(|c| (c.clone(), false)).collect(),
             ctes: Vec::new(),
             depth: 0,
@@ -118,7 +125,9 @@ impl<'a> Walker<'a> {
         if self.depth > MAX_DEPTH {
             self.problem.get_or_insert((
                 DiagnosticKind::UnparseableStatement,
-                format!("statement nests deeper than {MAX_DEPTH} levels; the rest was not analysed"),
+                format!(
+                    "statement nests deeper than {MAX_DEPTH} levels; the rest was not analysed"
+                ),
             ));
             self.depth -= 1;
             return false;
@@ -132,17 +141,17 @@ impl<'a> Walker<'a> {
 
     /// Records that the statement is not modelled (the first reason wins).
     pub(crate) fn unmodelled(&mut self, message: String) {
-        self.problem.get_or_insert((DiagnosticKind::UnmodelledStatement, message));
+        self.problem
+            .get_or_insert((DiagnosticKind::UnmodelledStatement, message));
     }
 
     /// A relation referenced in a query, unless it is a visible CTE.
     pub(crate) fn relation(&self, name: &ObjectName) -> Option<RelationName> {
-        if name.0.len() == 1 {
-            if let Some(single) = last_ident(name) {
-                if self.ctes.contains(&single) {
-                    return None;
-                }
-            }
+        if name.0.len() == 1
+            && let Some(single) = last_ident(name)
+            && self.ctes.contains(&single)
+        {
+            return None;
         }
         relation_name(name)
     }
@@ -155,11 +164,18 @@ impl<'a> Walker<'a> {
             Statement::Update(u) => self.update(u),
             Statement::Delete(d) => self.delete(d),
             Statement::Merge(m) => self.merge(m),
-            Statement::Explain { statement, analyze, options, .. } => {
+            Statement::Explain {
+                statement,
+                analyze,
+                options,
+                ..
+            } => {
                 let runs = *analyze
                     || options.iter().flatten().any(|o| {
                         o.name.value.eq_ignore_ascii_case("analyze")
-                            && o.arg.as_ref().is_none_or(|a| !a.to_string().eq_ignore_ascii_case("false"))
+                            && o.arg
+                                .as_ref()
+                                .is_none_or(|a| !a.to_string().eq_ignore_ascii_case("false"))
                     });
                 self.planned_only(statement, runs);
             }
@@ -172,8 +188,15 @@ impl<'a> Walker<'a> {
                     }
                 }
             }
-            Statement::Copy { source: CopySource::Query(q), .. } => self.query(q, &[]),
-            Statement::Copy { source: CopySource::Table { table_name, .. }, to, .. } => {
+            Statement::Copy {
+                source: CopySource::Query(q),
+                ..
+            } => self.query(q, &[]),
+            Statement::Copy {
+                source: CopySource::Table { table_name, .. },
+                to,
+                ..
+            } => {
                 if let Some(rel) = self.relation(table_name) {
                     if *to {
                         self.locks.table(&rel, Mode::AccessShare);
@@ -222,7 +245,9 @@ impl<'a> Walker<'a> {
             locking.push(self.lock_clause(lc));
         }
         let order_by: Vec<&Expr> = match q.order_by.as_ref().map(|o| &o.kind) {
-            Some(sqlparser::ast::OrderByKind::Expressions(v)) => v.iter().map(|o| &o.expr).collect(),
+            Some(sqlparser::ast::OrderByKind::Expressions(v)) => {
+                v.iter().map(|o| &o.expr).collect()
+            }
             _ => Vec::new(),
         };
         self.set_expr(&q.body, &locking, &order_by);
@@ -269,9 +294,10 @@ impl<'a> Walker<'a> {
                     }
                 }
             }
-            SetExpr::Insert(st) | SetExpr::Update(st) | SetExpr::Delete(st) | SetExpr::Merge(st) => {
-                self.statement(st)
-            }
+            SetExpr::Insert(st)
+            | SetExpr::Update(st)
+            | SetExpr::Delete(st)
+            | SetExpr::Merge(st) => self.statement(st),
             SetExpr::Table(t) => {
                 if let Some(name) = &t.table_name {
                     let parts: Vec<(&str, bool)> = t
@@ -282,7 +308,8 @@ impl<'a> Walker<'a> {
                         .collect();
                     let folded = name.value.to_lowercase();
                     if t.schema_name.is_some() || !self.ctes.contains(&folded) {
-                        self.locks.table(&RelationName::from_parts(parts), Mode::AccessShare);
+                        self.locks
+                            .table(&RelationName::from_parts(parts), Mode::AccessShare);
                     }
                 }
             }
@@ -317,11 +344,18 @@ impl<'a> Walker<'a> {
         if let Some(into) = s.into.as_ref().filter(|i| !i.temporary) {
             for target in &into.targets {
                 if let Expr::Identifier(i) = target {
-                    self.locks.table(&RelationName::from_parts([(i.value.as_str(), i.quote_style.is_some())]), Mode::AccessExclusive);
+                    self.locks.table(
+                        &RelationName::from_parts([(i.value.as_str(), i.quote_style.is_some())]),
+                        Mode::AccessExclusive,
+                    );
                 }
             }
         }
-        let unqualified = if from.len() == 1 { Unqualified::Ours } else { Unqualified::IfKnown };
+        let unqualified = if from.len() == 1 {
+            Unqualified::Ours
+        } else {
+            Unqualified::IfKnown
+        };
         for f in &from {
             if let Some(strength) = f.strength {
                 let key = self.key_predicate(s.selection.as_ref(), f, unqualified, order_by);
@@ -330,7 +364,12 @@ impl<'a> Walker<'a> {
         }
     }
 
-    pub(crate) fn table_with_joins(&mut self, twj: &TableWithJoins, locking: &[RowLocking], out: &mut Vec<FromRel>) {
+    pub(crate) fn table_with_joins(
+        &mut self,
+        twj: &TableWithJoins,
+        locking: &[RowLocking],
+        out: &mut Vec<FromRel>,
+    ) {
         self.table_factor(&twj.relation, locking, out);
         for j in &twj.joins {
             self.table_factor(&j.relation, locking, out);
@@ -340,15 +379,24 @@ impl<'a> Walker<'a> {
         }
     }
 
-    pub(crate) fn table_factor(&mut self, tf: &TableFactor, locking: &[RowLocking], out: &mut Vec<FromRel>) {
+    pub(crate) fn table_factor(
+        &mut self,
+        tf: &TableFactor,
+        locking: &[RowLocking],
+        out: &mut Vec<FromRel>,
+    ) {
         match tf {
-            TableFactor::Table { name, alias, args, .. } => {
+            TableFactor::Table {
+                name, alias, args, ..
+            } => {
                 if let Some(args) = args {
                     // A set-returning function in FROM (`generate_series(1, 3)`), not a relation.
                     self.function_args(&args.args);
                     return;
                 }
-                let Some(relation) = self.relation(name) else { return };
+                let Some(relation) = self.relation(name) else {
+                    return;
+                };
                 let refname = alias
                     .as_ref()
                     .map(|a| ident(&a.name))
@@ -356,11 +404,21 @@ impl<'a> Walker<'a> {
                     .unwrap_or_default();
                 let strength = strongest(locking, &refname);
                 // 13.3.1: SELECT … FOR <lock strength> takes ROW SHARE on the locked tables.
-                let mode = if strength.is_some() { Mode::RowShare } else { Mode::AccessShare };
+                let mode = if strength.is_some() {
+                    Mode::RowShare
+                } else {
+                    Mode::AccessShare
+                };
                 self.locks.table(&relation, mode);
-                out.push(FromRel { relation, refname, strength });
+                out.push(FromRel {
+                    relation,
+                    refname,
+                    strength,
+                });
             }
-            TableFactor::Derived { subquery, alias, .. } => {
+            TableFactor::Derived {
+                subquery, alias, ..
+            } => {
                 // A locking clause that names the subquery (or none) applies to all its tables.
                 let refname = alias.as_ref().map(|a| ident(&a.name)).unwrap_or_default();
                 let inner: Vec<RowLocking> = strongest(locking, &refname)
@@ -368,7 +426,9 @@ impl<'a> Walker<'a> {
                     .unwrap_or_default();
                 self.query(subquery, &inner);
             }
-            TableFactor::NestedJoin { table_with_joins, .. } => self.table_with_joins(table_with_joins, locking, out),
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => self.table_with_joins(table_with_joins, locking, out),
             TableFactor::Function { args, .. } => self.function_args(args),
             TableFactor::TableFunction { expr, .. } => self.expr(expr),
             TableFactor::UNNEST { array_exprs, .. } => {
@@ -383,7 +443,9 @@ impl<'a> Walker<'a> {
 
     fn function_args(&mut self, args: &[FunctionArg]) {
         for a in args {
-            let (FunctionArg::Named { arg, .. } | FunctionArg::ExprNamed { arg, .. } | FunctionArg::Unnamed(arg)) = a;
+            let (FunctionArg::Named { arg, .. }
+            | FunctionArg::ExprNamed { arg, .. }
+            | FunctionArg::Unnamed(arg)) = a;
             if let FunctionArgExpr::Expr(e) = arg {
                 self.expr(e);
             }
@@ -392,11 +454,11 @@ impl<'a> Walker<'a> {
 
     fn function(&mut self, f: &Function) {
         let name = last_ident(&f.name).unwrap_or_default();
-        if let Some((_, mode)) = ADVISORY_FUNCTIONS.iter().find(|(n, _)| *n == name) {
-            if let FunctionArguments::List(list) = &f.args {
-                let key: Vec<String> = list.args.iter().map(|a| a.to_string()).collect();
-                self.locks.advisory(key.join(","), *mode);
-            }
+        if let Some((_, mode)) = ADVISORY_FUNCTIONS.iter().find(|(n, _)| *n == name)
+            && let FunctionArguments::List(list) = &f.args
+        {
+            let key: Vec<String> = list.args.iter().map(arg_text).collect();
+            self.locks.advisory(key.join(","), *mode);
         }
         match &f.args {
             FunctionArguments::Subquery(q) => self.query(q, &[]),
@@ -465,37 +527,82 @@ impl<'a> Walker<'a> {
             | Expr::Prior(x) => self.expr(x),
             Expr::IsDistinctFrom(a, b)
             | Expr::IsNotDistinctFrom(a, b)
-            | Expr::AnyOp { left: a, right: b, .. }
-            | Expr::AllOp { left: a, right: b, .. }
-            | Expr::AtTimeZone { timestamp: a, time_zone: b }
+            | Expr::AnyOp {
+                left: a, right: b, ..
+            }
+            | Expr::AllOp {
+                left: a, right: b, ..
+            }
+            | Expr::AtTimeZone {
+                timestamp: a,
+                time_zone: b,
+            }
             | Expr::Position { expr: a, r#in: b }
-            | Expr::Like { expr: a, pattern: b, .. }
-            | Expr::ILike { expr: a, pattern: b, .. }
-            | Expr::SimilarTo { expr: a, pattern: b, .. }
-            | Expr::RLike { expr: a, pattern: b, .. } => {
+            | Expr::Like {
+                expr: a,
+                pattern: b,
+                ..
+            }
+            | Expr::ILike {
+                expr: a,
+                pattern: b,
+                ..
+            }
+            | Expr::SimilarTo {
+                expr: a,
+                pattern: b,
+                ..
+            }
+            | Expr::RLike {
+                expr: a,
+                pattern: b,
+                ..
+            } => {
                 self.expr(a);
                 self.expr(b);
             }
-            Expr::Between { expr, low, high, .. } => {
+            Expr::Between {
+                expr, low, high, ..
+            } => {
                 self.expr(expr);
                 self.expr(low);
                 self.expr(high);
             }
-            Expr::Substring { expr, substring_from, substring_for, .. } => {
+            Expr::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
                 self.expr(expr);
-                substring_from.iter().chain(substring_for).for_each(|x| self.expr(x));
+                substring_from
+                    .iter()
+                    .chain(substring_for)
+                    .for_each(|x| self.expr(x));
             }
-            Expr::Trim { expr, trim_what, .. } => {
+            Expr::Trim {
+                expr, trim_what, ..
+            } => {
                 self.expr(expr);
                 trim_what.iter().for_each(|x| self.expr(x));
             }
-            Expr::Overlay { expr, overlay_what, overlay_from, overlay_for } => {
+            Expr::Overlay {
+                expr,
+                overlay_what,
+                overlay_from,
+                overlay_for,
+            } => {
                 self.expr(expr);
                 self.expr(overlay_what);
                 self.expr(overlay_from);
                 overlay_for.iter().for_each(|x| self.expr(x));
             }
-            Expr::Case { operand, conditions, else_result, .. } => {
+            Expr::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => {
                 operand.iter().for_each(|x| self.expr(x));
                 for c in conditions {
                     self.expr(&c.condition);
@@ -516,8 +623,12 @@ impl<'a> Walker<'a> {
     // ----- DML ---------------------------------------------------------------------------------
 
     fn insert(&mut self, ins: &Insert) {
-        let TableObject::TableName(name) = &ins.table else { return };
-        let Some(rel) = self.relation(name) else { return };
+        let TableObject::TableName(name) = &ins.table else {
+            return;
+        };
+        let Some(rel) = self.relation(name) else {
+            return;
+        };
         // 13.3.1: INSERT takes ROW EXCLUSIVE on its target.
         self.locks.table(&rel, Mode::RowExclusive);
         if let Some(src) = &ins.source {
@@ -526,43 +637,53 @@ impl<'a> Walker<'a> {
         let columns: Vec<String> = if ins.source.is_none() {
             Vec::new() // DEFAULT VALUES
         } else if ins.columns.is_empty() {
-            self.schema.table(&rel).map(|t| t.columns.iter().map(|c| c.name.to_string()).collect()).unwrap_or_default()
+            self.schema
+                .table(&rel)
+                .map(|t| t.columns.iter().map(|c| c.name.to_string()).collect())
+                .unwrap_or_default()
         } else {
             ins.columns.iter().filter_map(last_ident).collect()
         };
         let given = inserted_values(&columns, ins.source.as_deref());
-        if let Some(OnInsert::OnConflict(oc)) = &ins.on {
-            if let OnConflictAction::DoUpdate(du) = &oc.action {
-                for a in &du.assignments {
-                    self.expr(&a.value);
-                }
-                if let Some(s) = &du.selection {
-                    self.expr(s);
-                }
-                // The conflicting row is locked like an UPDATE would lock it.
-                let set = assigned(&du.assignments, Some(&given));
-                let mode = self.update_mode(&rel, &set);
-                let key_cols = match &oc.conflict_target {
-                    Some(ConflictTarget::Columns { columns, .. }) => columns.iter().map(ident).collect(),
-                    _ => self.primary_key(&rel),
-                };
-                let key = key_from_given(&key_cols, &given, self.is_unique(&rel, &key_cols));
-                self.locks.rows(&rel, mode, key.clone());
-                fk::update_checks(self, &rel, &set);
-                fk::update_actions(self, &rel, &set, key.as_ref());
+        if let Some(OnInsert::OnConflict(oc)) = &ins.on
+            && let OnConflictAction::DoUpdate(du) = &oc.action
+        {
+            for a in &du.assignments {
+                self.expr(&a.value);
             }
+            if let Some(s) = &du.selection {
+                self.expr(s);
+            }
+            // The conflicting row is locked like an UPDATE would lock it.
+            let set = assigned(&du.assignments, Some(&given));
+            let mode = self.update_mode(&rel, &set);
+            let key_cols = match &oc.conflict_target {
+                Some(ConflictTarget::Columns { columns, .. }) => {
+                    columns.iter().map(ident).collect()
+                }
+                _ => self.primary_key(&rel),
+            };
+            let key = key_from_given(&key_cols, &given, self.is_unique(&rel, &key_cols));
+            self.locks.rows(&rel, mode, key.clone());
+            fk::update_checks(self, &rel, &set);
+            fk::update_actions(self, &rel, &set, key.as_ref());
         }
         self.returning(ins.returning.as_deref());
         fk::insert_checks(self, &rel, &given);
     }
 
     fn update(&mut self, u: &Update) {
-        let TableFactor::Table { name, alias, .. } = &u.table.relation else { return };
-        let Some(rel) = self.relation(name) else { return };
+        let TableFactor::Table { name, alias, .. } = &u.table.relation else {
+            return;
+        };
+        let Some(rel) = self.relation(name) else {
+            return;
+        };
         // 13.3.1: UPDATE takes ROW EXCLUSIVE on its target, ACCESS SHARE on tables it only reads.
         self.locks.table(&rel, Mode::RowExclusive);
         let mut from = Vec::new();
-        if let Some(UpdateTableFromKind::BeforeSet(v) | UpdateTableFromKind::AfterSet(v)) = &u.from {
+        if let Some(UpdateTableFromKind::BeforeSet(v) | UpdateTableFromKind::AfterSet(v)) = &u.from
+        {
             for twj in v {
                 self.table_with_joins(twj, &[], &mut from);
             }
@@ -575,7 +696,11 @@ impl<'a> Walker<'a> {
         }
         self.returning(u.returning.as_deref());
         let target = FromRel {
-            refname: alias.as_ref().map(|a| ident(&a.name)).or_else(|| last_ident(name)).unwrap_or_default(),
+            refname: alias
+                .as_ref()
+                .map(|a| ident(&a.name))
+                .or_else(|| last_ident(name))
+                .unwrap_or_default(),
             relation: rel.clone(),
             strength: None,
         };
@@ -590,8 +715,13 @@ impl<'a> Walker<'a> {
 
     fn delete(&mut self, d: &Delete) {
         let (FromTable::WithFromKeyword(tables) | FromTable::WithoutKeyword(tables)) = &d.from;
-        let Some(TableFactor::Table { name, alias, .. }) = tables.first().map(|t| &t.relation) else { return };
-        let Some(rel) = self.relation(name) else { return };
+        let Some(TableFactor::Table { name, alias, .. }) = tables.first().map(|t| &t.relation)
+        else {
+            return;
+        };
+        let Some(rel) = self.relation(name) else {
+            return;
+        };
         self.locks.table(&rel, Mode::RowExclusive);
         let mut from = Vec::new();
         for twj in d.using.iter().flatten() {
@@ -602,7 +732,11 @@ impl<'a> Walker<'a> {
         }
         self.returning(d.returning.as_deref());
         let target = FromRel {
-            refname: alias.as_ref().map(|a| ident(&a.name)).or_else(|| last_ident(name)).unwrap_or_default(),
+            refname: alias
+                .as_ref()
+                .map(|a| ident(&a.name))
+                .or_else(|| last_ident(name))
+                .unwrap_or_default(),
             relation: rel.clone(),
             strength: None,
         };
@@ -613,8 +747,12 @@ impl<'a> Walker<'a> {
     }
 
     fn merge(&mut self, m: &Merge) {
-        let TableFactor::Table { name, .. } = &m.table else { return };
-        let Some(rel) = self.relation(name) else { return };
+        let TableFactor::Table { name, .. } = &m.table else {
+            return;
+        };
+        let Some(rel) = self.relation(name) else {
+            return;
+        };
         self.locks.table(&rel, Mode::RowExclusive);
         let mut from = Vec::new();
         self.table_factor(&m.source, &[], &mut from);
@@ -642,12 +780,17 @@ impl<'a> Walker<'a> {
                 }
                 MergeAction::Insert(ins) => {
                     let columns: Vec<String> = if ins.columns.is_empty() {
-                        self.schema.table(&rel).map(|t| t.columns.iter().map(|c| c.name.to_string()).collect()).unwrap_or_default()
+                        self.schema
+                            .table(&rel)
+                            .map(|t| t.columns.iter().map(|c| c.name.to_string()).collect())
+                            .unwrap_or_default()
                     } else {
                         ins.columns.iter().filter_map(last_ident).collect()
                     };
                     let rows: Vec<Vec<Expr>> = match &ins.kind {
-                        MergeInsertKind::Values(v) => v.rows.iter().map(|r| r.content.clone()).collect(),
+                        MergeInsertKind::Values(v) => {
+                            v.rows.iter().map(|r| r.content.clone()).collect()
+                        }
                         _ => Vec::new(),
                     };
                     for e in rows.iter().flatten() {
@@ -673,7 +816,12 @@ impl<'a> Walker<'a> {
     fn all_columns_unknown(&self, rel: &RelationName) -> Given {
         self.schema
             .table(rel)
-            .map(|t| t.columns.iter().map(|c| (c.name.to_string(), None)).collect())
+            .map(|t| {
+                t.columns
+                    .iter()
+                    .map(|c| (c.name.to_string(), None))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -700,7 +848,9 @@ impl<'a> Walker<'a> {
     /// The primary key columns (schema), or `id`.
     pub(crate) fn primary_key(&self, rel: &RelationName) -> Vec<String> {
         match self.schema.table(rel) {
-            Some(t) if !t.primary_key.is_empty() => t.primary_key.iter().map(|c| c.to_string()).collect(),
+            Some(t) if !t.primary_key.is_empty() => {
+                t.primary_key.iter().map(|c| c.to_string()).collect()
+            }
             _ => vec!["id".to_string()],
         }
     }
@@ -725,12 +875,19 @@ impl<'a> Walker<'a> {
         match e {
             Expr::Identifier(i) => {
                 let c = ident(i);
-                self.has_column(&target.relation, &c, unqualified).then_some(c)
+                self.has_column(&target.relation, &c, unqualified)
+                    .then_some(c)
             }
             Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
                 let qualifier = ident(&parts[parts.len() - 2]);
-                let bare = target.relation.as_str().rsplit('.').next().unwrap_or_default();
-                (qualifier == target.refname || qualifier == bare).then(|| ident(&parts[parts.len() - 1]))
+                let bare = target
+                    .relation
+                    .as_str()
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or_default();
+                (qualifier == target.refname || qualifier == bare)
+                    .then(|| ident(&parts[parts.len() - 1]))
             }
             Expr::Nested(x) => self.column_of(x, target, unqualified),
             _ => None,
@@ -750,40 +907,76 @@ impl<'a> Walker<'a> {
         for c in conjuncts(selection?) {
             match c {
                 Expr::BinaryOp { left, op, right } if is_equality(op) => {
-                    if let (Some(col), Some(v)) = (self.column_of(left, target, unqualified), value_text(right)) {
+                    if let (Some(col), Some(v)) =
+                        (self.column_of(left, target, unqualified), value_text(right))
+                    {
                         eq.push((col, v));
-                    } else if let (Some(col), Some(v)) = (self.column_of(right, target, unqualified), value_text(left)) {
+                    } else if let (Some(col), Some(v)) =
+                        (self.column_of(right, target, unqualified), value_text(left))
+                    {
                         eq.push((col, v));
                     }
                 }
                 Expr::BinaryOp { left, op, right }
-                    if matches!(op, BinaryOperator::Lt | BinaryOperator::LtEq | BinaryOperator::Gt | BinaryOperator::GtEq) =>
+                    if matches!(
+                        op,
+                        BinaryOperator::Lt
+                            | BinaryOperator::LtEq
+                            | BinaryOperator::Gt
+                            | BinaryOperator::GtEq
+                    ) =>
                 {
-                    if let (Some(col), Some(v)) = (self.column_of(left, target, unqualified), value_text(right)) {
+                    if let (Some(col), Some(v)) =
+                        (self.column_of(left, target, unqualified), value_text(right))
+                    {
                         sets.push((col, format!("{op} {v}")));
                     }
                 }
-                Expr::In { expr, target: InTarget::List(list), negated: false, .. } => {
+                Expr::In {
+                    expr,
+                    target: InTarget::List(list),
+                    negated: false,
+                    ..
+                } => {
                     if let Some(col) = self.column_of(expr, target, unqualified) {
                         let vals: Option<Vec<String>> = list.iter().map(value_text).collect();
-                        let text = vals.map(|v| format!("({})", v.join(", "))).unwrap_or_else(|| "(…)".into());
+                        let text = vals
+                            .map(|v| format!("({})", v.join(", ")))
+                            .unwrap_or_else(|| "(…)".into());
                         sets.push((col, text));
                     }
                 }
-                Expr::In { expr, target: InTarget::Subquery(_), negated: false, .. } => {
+                Expr::In {
+                    expr,
+                    target: InTarget::Subquery(_),
+                    negated: false,
+                    ..
+                } => {
                     if let Some(col) = self.column_of(expr, target, unqualified) {
                         sets.push((col, "(SELECT …)".into()));
                     }
                 }
-                Expr::AnyOp { left, compare_op, right, .. } if is_equality(compare_op) => {
+                Expr::AnyOp {
+                    left,
+                    compare_op,
+                    right,
+                    ..
+                } if is_equality(compare_op) => {
                     if let Some(col) = self.column_of(left, target, unqualified) {
                         sets.push((col, value_text(right).unwrap_or_else(|| "(…)".into())));
                     }
                 }
-                Expr::Between { expr, low, high, negated: false } => {
-                    if let (Some(col), Some(lo), Some(hi)) =
-                        (self.column_of(expr, target, unqualified), value_text(low), value_text(high))
-                    {
+                Expr::Between {
+                    expr,
+                    low,
+                    high,
+                    negated: false,
+                } => {
+                    if let (Some(col), Some(lo), Some(hi)) = (
+                        self.column_of(expr, target, unqualified),
+                        value_text(low),
+                        value_text(high),
+                    ) {
                         sets.push((col, format!("BETWEEN {lo} AND {hi}")));
                     }
                 }
@@ -796,15 +989,27 @@ impl<'a> Walker<'a> {
                 .chain(&t.unique_keys)
                 .find(|k| !k.is_empty() && k.iter().all(|c| eq_cols.iter().any(|e| e == &**c)))
                 .map(|k| k.iter().map(|c| c.to_string()).collect()),
-            None => eq_cols.iter().any(|c| c == "id").then(|| vec!["id".to_string()]),
+            None => eq_cols
+                .iter()
+                .any(|c| c == "id")
+                .then(|| vec!["id".to_string()]),
         };
         let (pairs, single_row) = match key {
-            Some(k) => (eq.into_iter().filter(|(c, _)| k.contains(c)).collect::<Vec<_>>(), true),
+            Some(k) => (
+                eq.into_iter()
+                    .filter(|(c, _)| k.contains(c))
+                    .collect::<Vec<_>>(),
+                true,
+            ),
             None if eq.is_empty() && sets.is_empty() => return None,
             None => (eq.into_iter().chain(sets).collect(), false),
         };
-        let first_order = order_by.first().and_then(|e| self.column_of(e, target, unqualified));
-        let ordered = first_order.is_some_and(|c| pairs.iter().any(|(p, _)| *p == c) || self.is_key_column(&target.relation, &c));
+        let first_order = order_by
+            .first()
+            .and_then(|e| self.column_of(e, target, unqualified));
+        let ordered = first_order.is_some_and(|c| {
+            pairs.iter().any(|(p, _)| *p == c) || self.is_key_column(&target.relation, &c)
+        });
         Some(KeyPredicate {
             columns: pairs.iter().map(|(c, _)| Arc::from(c.as_str())).collect(),
             values: pairs.iter().map(|(_, v)| Arc::from(v.as_str())).collect(),
@@ -861,7 +1066,11 @@ fn conjuncts(e: &Expr) -> Vec<&Expr> {
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {
         match e {
-            Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::And,
+                right,
+            } => {
                 stack.push(right);
                 stack.push(left);
             }
@@ -884,7 +1093,10 @@ fn is_value(e: &Expr, depth: usize) -> bool {
     let v = |x: &Expr| is_value(x, depth + 1);
     match e {
         Expr::Value(_) | Expr::TypedString(_) | Expr::Interval(_) => true,
-        Expr::Cast { expr, .. } | Expr::Nested(expr) | Expr::UnaryOp { expr, .. } | Expr::Collate { expr, .. } => v(expr),
+        Expr::Cast { expr, .. }
+        | Expr::Nested(expr)
+        | Expr::UnaryOp { expr, .. }
+        | Expr::Collate { expr, .. } => v(expr),
         Expr::BinaryOp { left, right, .. } => v(left) && v(right),
         Expr::Array(a) => a.elem.iter().all(v),
         Expr::Tuple(t) => t.iter().all(v),
@@ -892,11 +1104,46 @@ fn is_value(e: &Expr, depth: usize) -> bool {
             FunctionArguments::None => true,
             FunctionArguments::Subquery(_) => false,
             FunctionArguments::List(l) => l.args.iter().all(|a| match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) | FunctionArg::Named { arg: FunctionArgExpr::Expr(x), .. } => v(x),
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(x))
+                | FunctionArg::Named {
+                    arg: FunctionArgExpr::Expr(x),
+                    ..
+                } => v(x),
                 _ => false,
             }),
         },
         _ => false,
+    }
+}
+
+/// The text of a function argument, unless it is an operator chain too deep to print (sqlparser
+/// prints recursively).
+fn arg_text(a: &FunctionArg) -> String {
+    match a {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) if !is_shallow(e, 64) => "…".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether an expression's operator chains are at most `budget` deep.
+fn is_shallow(e: &Expr, budget: usize) -> bool {
+    if budget == 0 {
+        return false;
+    }
+    let s = |x: &Expr| is_shallow(x, budget - 1);
+    match e {
+        Expr::BinaryOp { left, right, .. } => s(left) && s(right),
+        Expr::Nested(x) | Expr::UnaryOp { expr: x, .. } | Expr::Cast { expr: x, .. } => s(x),
+        Expr::Function(f) => match &f.args {
+            FunctionArguments::List(l) => l.args.iter().all(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => s(x),
+                _ => true,
+            }),
+            _ => true,
+        },
+        Expr::Tuple(v) => v.iter().all(s),
+        Expr::Array(a) => a.elem.iter().all(s),
+        _ => true,
     }
 }
 
@@ -911,9 +1158,13 @@ fn assigned(assignments: &[Assignment], inserted: Option<&Given>) -> Given {
     let mut out = Vec::new();
     for a in assignments {
         let value = match (&a.value, inserted) {
-            (Expr::CompoundIdentifier(p), Some(ins)) if p.len() == 2 && ident(&p[0]) == "excluded" => {
+            (Expr::CompoundIdentifier(p), Some(ins))
+                if p.len() == 2 && ident(&p[0]) == "excluded" =>
+            {
                 let col = ident(&p[1]);
-                ins.iter().find(|(c, _)| *c == col).and_then(|(_, v)| v.clone())
+                ins.iter()
+                    .find(|(c, _)| *c == col)
+                    .and_then(|(_, v)| v.clone())
             }
             (e, _) => value_text(e).map(|v| vec![v]),
         };
@@ -938,7 +1189,9 @@ fn assigned(assignments: &[Assignment], inserted: Option<&Given>) -> Given {
 /// The values an INSERT gives each column: from `VALUES` rows when it has them.
 fn inserted_values(columns: &[String], source: Option<&Query>) -> Given {
     let rows: Option<Vec<Vec<Expr>>> = source.and_then(|q| match q.body.as_ref() {
-        SetExpr::Values(v) if q.with.is_none() => Some(v.rows.iter().map(|r| r.content.clone()).collect()),
+        SetExpr::Values(v) if q.with.is_none() => {
+            Some(v.rows.iter().map(|r| r.content.clone()).collect())
+        }
         _ => None,
     });
     given_from_rows(columns, rows.as_ref())
@@ -949,16 +1202,22 @@ fn given_from_rows(columns: &[String], rows: Option<&Vec<Vec<Expr>>>) -> Given {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let vals = rows
-                .filter(|r| !r.is_empty())
-                .and_then(|rows| rows.iter().map(|r| r.get(i).and_then(value_text)).collect::<Option<Vec<_>>>());
+            let vals = rows.filter(|r| !r.is_empty()).and_then(|rows| {
+                rows.iter()
+                    .map(|r| r.get(i).and_then(value_text))
+                    .collect::<Option<Vec<_>>>()
+            });
             (c.clone(), vals)
         })
         .collect()
 }
 
 /// A key predicate on `key_cols` from given values (`None` when a value is unknown).
-pub(crate) fn key_from_given(key_cols: &[String], given: &Given, unique: bool) -> Option<KeyPredicate> {
+pub(crate) fn key_from_given(
+    key_cols: &[String],
+    given: &Given,
+    unique: bool,
+) -> Option<KeyPredicate> {
     let mut values = Vec::new();
     let mut single = true;
     for k in key_cols {

@@ -1,0 +1,6 @@
+CALL transfer(1, 2, 100);
+DO $$ BEGIN UPDATE accounts SET balance = 0; END $$;
+EXECUTE get_account(1);
+REINDEX SCHEMA public;
+DROP SCHEMA app CASCADE;
+ALTER TABLE ALL IN TABLESPACE old SET TABLESPACE new;
