@@ -3,7 +3,8 @@
 //!
 //! Each statement runs inside `BEGIN … ROLLBACK` against a fixture schema created for this run.
 //! The set of `(relation, mode)` pairs the backend holds on tables, materialized views and
-//! partitioned tables of the fixture (indexes, sequences, TOAST and catalogs ignored), plus its
+//! partitioned tables of the fixture (indexes, sequences, TOAST, catalogs, and relations the
+//! statement itself creates — invisible to other sessions until commit — ignored), plus its
 //! advisory locks, must equal the set the inference gives. Statements that cannot run in a
 //! transaction block (`CREATE INDEX CONCURRENTLY`, `VACUUM`, …) are started in another session
 //! while the first holds a conflicting lock on their table, and the lock they wait for must be the
@@ -436,7 +437,7 @@ struct Oracle {
     other: Client,
     schema_name: String,
     /// Relations of the fixture by OID (taken before any statement, so dropped or renamed ones
-    /// keep their names).
+    /// keep their names, and ones a statement creates are not in it).
     names: HashMap<u32, (String, String)>,
     schema: Schema,
     /// The qualified name of the `pgrowlocks` function.
@@ -472,18 +473,9 @@ impl Oracle {
             let Some(oid) = r.get::<_, Option<u32>>(1) else {
                 continue;
             };
-            let known = match self.names.get(&oid) {
-                Some(n) => Some(n.clone()),
-                None => self
-                    .main
-                    .query_opt(
-                        "SELECT relname::text, relkind::text FROM pg_class WHERE oid = $1 AND relnamespace = $2::text::regnamespace",
-                        &[&oid, &self.schema_name],
-                    )
-                    .await?
-                    .map(|row| (row.get(0), row.get(1))),
-            };
-            if let Some((name, kind)) = known
+            // Relations missing from the snapshot were created by the statement: no other
+            // session can see them before commit, and the inference leaves their locks out.
+            if let Some((name, kind)) = self.names.get(&oid)
                 && matches!(kind.as_str(), "r" | "m" | "p")
             {
                 out.insert(format!("{name} {mode}"));

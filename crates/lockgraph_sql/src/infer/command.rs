@@ -810,20 +810,12 @@ fn type_change_rewrites(schema: &Schema, table: &RelationName, action: &[Token<'
 }
 
 /// `CREATE TABLE t (LIKE s INCLUDING …)`, whose options sqlparser 0.64 rejects: ACCESS SHARE on
-/// the source, ACCESS EXCLUSIVE on the new table, SHARE on it when indexes are copied.
+/// the source (the new table's own locks are left out, see `ddl::create_table`).
 pub(crate) fn create_table_like(tokens: &[Token<'_>]) -> Option<Found> {
     let mut c = Cursor { toks: tokens, i: 0 };
-    if !c.eat("create") {
+    if !c.eat("create") || !c.seek_word("table") {
         return None;
     }
-    let temporary = ["temp", "temporary"]
-        .iter()
-        .any(|w| tokens.iter().take(4).any(|t| t.is_word(w)));
-    if !c.seek_word("table") {
-        return None;
-    }
-    c.eat_all(&["if", "not", "exists"]);
-    let new = c.name()?;
     let like = tokens
         .windows(2)
         .position(|w| w[0].is("(") && w[1].is_word("like"))?;
@@ -839,15 +831,6 @@ pub(crate) fn create_table_like(tokens: &[Token<'_>]) -> Option<Found> {
     };
     let source = src.name()?;
     let mut f = Found::default();
-    if !temporary {
-        f.locks.table(&new, Mode::AccessExclusive);
-    }
     f.locks.table(&source, Mode::AccessShare);
-    let copies_indexes = tokens
-        .windows(2)
-        .any(|w| w[0].is_word("including") && (w[1].is_word("all") || w[1].is_word("indexes")));
-    if copies_indexes && !temporary {
-        f.locks.table(&new, INDEX_BUILD);
-    }
     Some(f)
 }

@@ -3,7 +3,8 @@
 //! Lock modes come from each command's reference page ("Notes" / lock level) and
 //! chapter 13.3.1 "Table-Level Locks"; every entry is pinned against `pg_locks` by the oracle test
 //! (PostgreSQL 15). Where the server takes more than the page says (an index build's SHARE on the
-//! heap, a new table's own locks), the data follows the server.
+//! heap), the data follows the server. Locks on a relation the statement itself creates are left
+//! out: no other session can see that relation before commit, so none can wait for them.
 
 use super::fk;
 use super::walk::{Walker, relation_name};
@@ -128,16 +129,9 @@ pub(crate) fn statement(w: &mut Walker<'_>, st: &Statement) {
             }
         }
         Statement::CreateTable(ct) => create_table(w, ct),
-        // CREATE [MATERIALIZED] VIEW reads its query's tables (ACCESS SHARE); a materialized view
-        // is a new relation (ACCESS EXCLUSIVE on it, like a new table).
-        Statement::CreateView(cv) => {
-            if cv.materialized
-                && let Some(rel) = relation_name(&cv.name)
-            {
-                w.locks.table(&rel, Mode::AccessExclusive);
-            }
-            w.query(&cv.query, &[]);
-        }
+        // CREATE [MATERIALIZED] VIEW reads its query's tables (ACCESS SHARE); the new relation's
+        // own locks are left out (see `create_table`).
+        Statement::CreateView(cv) => w.query(&cv.query, &[]),
         Statement::Drop {
             object_type,
             names,
@@ -155,27 +149,20 @@ pub(crate) fn statement(w: &mut Walker<'_>, st: &Statement) {
     }
 }
 
+/// CREATE TABLE locks the tables it reads or attaches to. The new table's own locks (ACCESS
+/// EXCLUSIVE, SHARE for its index builds, …) are left out: a relation is invisible to other
+/// sessions until its creating transaction commits, so nobody can ever wait for them, and
+/// modelling them would only add lock-order edges that cannot close a cycle.
 fn create_table(w: &mut Walker<'_>, ct: &sqlparser::ast::CreateTable) {
-    let Some(new) = relation_name(&ct.name) else {
-        return;
-    };
-    // A new relation is created ACCESS EXCLUSIVE (invisible to others until commit).
-    w.locks.table(&new, Mode::AccessExclusive);
     // PARTITION OF takes ACCESS EXCLUSIVE on the parent (sql-createtable.html).
     if let Some(parent) = ct.partition_of.as_ref().and_then(relation_name) {
         w.locks.table(&parent, Mode::AccessExclusive);
-        if w.schema
-            .table(&parent)
-            .is_some_and(|t| !t.primary_key.is_empty() || !t.unique_keys.is_empty())
-        {
-            w.locks.table(&new, INDEX_BUILD);
-        }
     }
     // INHERITS takes SHARE UPDATE EXCLUSIVE on each parent.
     for parent in ct.inherits.iter().flatten().filter_map(relation_name) {
         w.locks.table(&parent, Mode::ShareUpdateExclusive);
     }
-    // LIKE reads the source (and copies its indexes with INCLUDING ALL / INDEXES).
+    // LIKE reads the source.
     if let Some(like) = &ct.like {
         let (sqlparser::ast::CreateTableLikeKind::Parenthesized(l)
         | sqlparser::ast::CreateTableLikeKind::Plain(l)) = like;
@@ -186,37 +173,21 @@ fn create_table(w: &mut Walker<'_>, ct: &sqlparser::ast::CreateTable) {
     if let Some(q) = &ct.query {
         w.query(q, &[]);
     }
-    let mut has_index = false;
     let mut parents: Vec<RelationName> = Vec::new();
     for c in &ct.columns {
         for o in &c.options {
-            match &o.option {
-                ColumnOption::PrimaryKey(_) | ColumnOption::Unique(_) => has_index = true,
-                ColumnOption::ForeignKey(f) => parents.extend(relation_name(&f.foreign_table)),
-                _ => {}
+            if let ColumnOption::ForeignKey(f) = &o.option {
+                parents.extend(relation_name(&f.foreign_table));
             }
         }
     }
     for con in &ct.constraints {
-        match con {
-            TableConstraint::PrimaryKey(_)
-            | TableConstraint::Unique(_)
-            | TableConstraint::Exclude(_)
-            | TableConstraint::PrimaryKeyUsingIndex(_)
-            | TableConstraint::UniqueUsingIndex(_) => has_index = true,
-            TableConstraint::ForeignKey(f) => parents.extend(relation_name(&f.foreign_table)),
-            _ => {}
+        if let TableConstraint::ForeignKey(f) = con {
+            parents.extend(relation_name(&f.foreign_table));
         }
     }
-    if has_index {
-        w.locks.table(&new, INDEX_BUILD);
-    }
-    // Adding a foreign key: SHARE ROW EXCLUSIVE on both tables (sql-altertable.html), and both
-    // are opened for reading (ACCESS SHARE) while the constraint is created.
-    if !parents.is_empty() {
-        w.locks.table(&new, Mode::ShareRowExclusive);
-        w.locks.table(&new, Mode::AccessShare);
-    }
+    // A foreign key takes SHARE ROW EXCLUSIVE on the referenced table (sql-altertable.html),
+    // which is also opened for reading (ACCESS SHARE) while the constraint is created.
     for p in parents {
         w.locks.table(&p, Mode::AccessShare);
         w.locks.table(&p, Mode::ShareRowExclusive);

@@ -245,9 +245,13 @@ fn infer_template(p: &Prepared, schema: &Schema) -> Inference {
     };
     match parsed {
         Ok(statements) => {
+            // `CALL`, `CREATE AGGREGATE`: the command's words, for messages.
+            let ddl = ["create", "alter", "drop"]
+                .iter()
+                .any(|w| tokens[0].is_word(w));
             let lead: Vec<String> = tokens
                 .iter()
-                .take(2)
+                .take(if ddl { 2 } else { 1 })
                 .map(|t| t.text.to_uppercase())
                 .collect();
             let mut walker = walk::Walker::new(schema, &p.lock_clauses, lead.join(" "));

@@ -724,18 +724,12 @@ fn ddl() {
     );
     assert_eq!(
         t("CREATE TABLE t2 (id int PRIMARY KEY, a bigint REFERENCES accounts)"),
-        vec![
-            "t2 ACCESS EXCLUSIVE",
-            "t2 SHARE",
-            "t2 SHARE ROW EXCLUSIVE",
-            "t2 ACCESS SHARE",
-            "accounts ACCESS SHARE",
-            "accounts SHARE ROW EXCLUSIVE"
-        ]
+        vec!["accounts ACCESS SHARE", "accounts SHARE ROW EXCLUSIVE"],
+        "the new table's own locks cannot be waited for"
     );
     assert_eq!(
         t("CREATE TABLE t3 AS SELECT * FROM accounts"),
-        vec!["t3 ACCESS EXCLUSIVE", "accounts ACCESS SHARE"]
+        vec!["accounts ACCESS SHARE"]
     );
     assert_eq!(
         t("CREATE VIEW v AS SELECT * FROM accounts"),
@@ -856,7 +850,7 @@ fn never_overflows_or_hangs() {
     );
     assert_eq!(inf.locks[0].target.to_string(), "advisory lock …");
     let inf = infer_statement(&format!("CALL p({arg})"), &Schema::default());
-    assert!(inf.problem.unwrap().1.contains("`CALL P`"));
+    assert!(inf.problem.unwrap().1.contains("`CALL`"));
     for junk in [
         "",
         ";",
@@ -938,7 +932,7 @@ fn table_rewrites_and_new_foreign_keys() {
     // LIKE … INCLUDING, which sqlparser rejects, is read from tokens.
     assert_eq!(
         t("CREATE TABLE t2 (LIKE t INCLUDING ALL)"),
-        vec!["t2 ACCESS EXCLUSIVE", "t ACCESS SHARE", "t2 SHARE"]
+        vec!["t ACCESS SHARE"]
     );
     assert_eq!(
         t("CREATE TEMP TABLE t3 (LIKE t INCLUDING DEFAULTS)"),

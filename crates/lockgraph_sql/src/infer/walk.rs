@@ -340,17 +340,7 @@ impl<'a> Walker<'a> {
         if let Some(h) = &s.having {
             self.expr(h);
         }
-        // `SELECT … INTO t` creates t.
-        if let Some(into) = s.into.as_ref().filter(|i| !i.temporary) {
-            for target in &into.targets {
-                if let Expr::Identifier(i) = target {
-                    self.locks.table(
-                        &RelationName::from_parts([(i.value.as_str(), i.quote_style.is_some())]),
-                        Mode::AccessExclusive,
-                    );
-                }
-            }
-        }
+        // `SELECT … INTO t` creates t: no lock others can wait for (see `ddl::create_table`).
         let unqualified = if from.len() == 1 {
             Unqualified::Ours
         } else {
