@@ -3,7 +3,7 @@
 use crate::args::{CheckArgs, ColorChoice, FailOn, Format};
 use crate::output::{print, use_color};
 use anyhow::Context;
-use lockgraph_cli::pipeline::{load_sql, LoadOptions};
+use lockgraph_cli::pipeline::{LoadOptions, load_sql};
 use lockgraph_core::{Finding, Severity};
 use lockgraph_report::{GraphView, Report, TextOptions};
 use lockgraph_rules::{Analysis, CheckOptions};
@@ -23,9 +23,17 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
         eprintln!("lockgraph: warning: {w}");
     }
 
-    let options = CheckOptions { show_literals: args.show_literals, ..CheckOptions::default() };
-    let analysis =
-        Analysis::new(&loaded.transactions, &loaded.diagnostics, &loaded.schema, &loaded.statements, options);
+    let options = CheckOptions {
+        show_literals: args.show_literals,
+        ..CheckOptions::default()
+    };
+    let analysis = Analysis::new(
+        &loaded.transactions,
+        &loaded.diagnostics,
+        &loaded.schema,
+        &loaded.statements,
+        options,
+    );
     let findings = lockgraph_rules::check(&analysis, &selected);
 
     if let Some(dir) = &args.emit_repro {
@@ -41,7 +49,12 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
         files: loaded.files,
     };
     let rendered = match args.format {
-        Format::Text => lockgraph_report::render_text(&report, TextOptions { color: use_color(color) }),
+        Format::Text => lockgraph_report::render_text(
+            &report,
+            TextOptions {
+                color: use_color(color),
+            },
+        ),
         Format::Json => lockgraph_report::render_json(&report),
         Format::Dot => lockgraph_report::render_dot(&report),
         Format::Mermaid => lockgraph_report::render_mermaid(&report),
@@ -66,7 +79,10 @@ fn selected_rules(args: &CheckArgs) -> anyhow::Result<Vec<&'static str>> {
             .collect()
     };
     let mut selected = if args.select.is_empty() {
-        lockgraph_rules::REGISTRY.iter().map(|r| r.info().code).collect()
+        lockgraph_rules::REGISTRY
+            .iter()
+            .map(|r| r.info().code)
+            .collect()
     } else {
         resolve(&args.select)?
     };

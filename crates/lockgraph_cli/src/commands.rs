@@ -15,7 +15,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 let mut text = String::new();
                 for rule in lockgraph_rules::REGISTRY {
                     let i = rule.info();
-                    text.push_str(&format!("{}  {:<26} {:<8} {}\n", i.code, i.name, i.severity, i.summary));
+                    text.push_str(&format!(
+                        "{}  {:<26} {:<8} {}\n",
+                        i.code, i.name, i.severity, i.summary
+                    ));
                 }
                 print(&text)?;
             }
@@ -39,11 +42,14 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn repro(file: &std::path::Path, url: &str) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let script = lockgraph_pg::parse_script(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let script = lockgraph_pg::parse_script(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let spec: lockgraph_pg::ConnectionSpec = url.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let outcome = lockgraph_pg::run_repro_blocking(&spec, &script, &lockgraph_pg::ReproOptions::default())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let outcome =
+        lockgraph_pg::run_repro_blocking(&spec, &script, &lockgraph_pg::ReproOptions::default())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     match &outcome.deadlock {
         Some(d) => {
             print(&format!(

@@ -28,7 +28,9 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<WalkError>) {
             errors.push(format!("{}: no such file or directory", root.display()));
             continue;
         }
-        let walker = ignore::WalkBuilder::new(root).sort_by_file_path(|a, b| a.cmp(b)).build();
+        let walker = ignore::WalkBuilder::new(root)
+            .sort_by_file_path(|a, b| a.cmp(b))
+            .build();
         for entry in walker {
             match entry {
                 Ok(e) if e.file_type().is_some_and(|t| t.is_file()) && is_sql(e.path()) => {
@@ -45,7 +47,8 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<WalkError>) {
 }
 
 fn is_sql(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("sql"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("sql"))
 }
 
 fn input(path: &Path) -> InputFile {
@@ -53,10 +56,16 @@ fn input(path: &Path) -> InputFile {
         .to_string_lossy()
         .trim_start_matches("./")
         .replace(std::path::MAIN_SEPARATOR, "/");
-    InputFile { path: path.to_path_buf(), name }
+    InputFile {
+        path: path.to_path_buf(),
+        name,
+    }
 }
 
 /// Whether `name` lies under a directory called `migrations`.
 pub fn in_migrations_dir(name: &str) -> bool {
-    name.split('/').rev().skip(1).any(|c| c.eq_ignore_ascii_case("migrations"))
+    name.split('/')
+        .rev()
+        .skip(1)
+        .any(|c| c.eq_ignore_ascii_case("migrations"))
 }

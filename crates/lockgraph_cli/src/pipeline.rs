@@ -2,7 +2,7 @@
 //! and statements (pass 2). Unreadable files are recorded and skipped; invalid UTF-8 is replaced
 //! with a warning naming the line, and the file is still analysed.
 
-use crate::discover::{discover, in_migrations_dir, InputFile};
+use crate::discover::{InputFile, discover, in_migrations_dir};
 use lockgraph_core::{Diagnostic, Schema, Statement, Transaction};
 use lockgraph_report::Sources;
 use lockgraph_sql::SqlFileOptions;
@@ -20,7 +20,10 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { file_transaction: Vec::new(), migration_transactions: true }
+        LoadOptions {
+            file_transaction: Vec::new(),
+            migration_transactions: true,
+        }
     }
 }
 
@@ -62,12 +65,18 @@ pub fn load_sql(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
     }
     loaded.errors = errors;
 
-    let schema_input: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.name.as_str(), t.as_str())).collect();
+    let schema_input: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(f, t)| (f.name.as_str(), t.as_str()))
+        .collect();
     let (schema, diagnostics) = lockgraph_sql::parse_schema(&schema_input);
     loaded.diagnostics = diagnostics;
 
     for (file, text) in &texts {
-        let whole_file = opts.file_transaction.iter().any(|p| file.path.starts_with(p))
+        let whole_file = opts
+            .file_transaction
+            .iter()
+            .any(|p| file.path.starts_with(p))
             || (opts.migration_transactions && in_migrations_dir(&file.name));
         let sql_opts = SqlFileOptions {
             file_is_transaction: whole_file,
@@ -77,7 +86,9 @@ pub fn load_sql(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
         loaded.transactions.extend(txns);
         loaded.diagnostics.extend(diags);
         for raw in lockgraph_sql::split_statements(text) {
-            loaded.statements.push(lockgraph_sql::make_statement(&file.name, raw.line, &raw.text));
+            loaded.statements.push(lockgraph_sql::make_statement(
+                &file.name, raw.line, &raw.text,
+            ));
         }
         loaded.sources.insert(file.name.as_str(), text.as_str());
     }
@@ -92,9 +103,14 @@ fn decode(name: &str, bytes: Vec<u8>) -> (String, Option<String>) {
         Ok(text) => (text, None),
         Err(e) => {
             let bytes = e.into_bytes();
-            let bad = std::str::from_utf8(&bytes).err().map(|e| e.valid_up_to()).unwrap_or(0);
+            let bad = std::str::from_utf8(&bytes)
+                .err()
+                .map(|e| e.valid_up_to())
+                .unwrap_or(0);
             let line = bytes[..bad].iter().filter(|&&b| b == b'\n').count() + 1;
-            let warning = format!("{name}:{line}: invalid UTF-8; the bytes were replaced and the file analysed");
+            let warning = format!(
+                "{name}:{line}: invalid UTF-8; the bytes were replaced and the file analysed"
+            );
             (String::from_utf8_lossy(&bytes).into_owned(), Some(warning))
         }
     }

@@ -5,7 +5,10 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 fn lockgraph() -> Command {
@@ -33,12 +36,18 @@ fn json(args: &[&str]) -> (i32, serde_json::Value) {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     let r = run(&all);
-    let v = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}\n{}", r.stdout, r.stderr));
+    let v = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}\n{}", r.stdout, r.stderr));
     (r.code, v)
 }
 
 fn codes(v: &serde_json::Value) -> Vec<String> {
-    v["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Every `tests/data/rules/<CODE>/{bad,good}_*.sql` fixture.
@@ -68,13 +77,24 @@ fn fixtures() -> Vec<(String, String, bool)> {
 fn every_rule_has_bad_and_good_fixtures() {
     let fx = fixtures();
     for rule in lockgraph_rules_codes() {
-        assert!(fx.iter().any(|(c, _, bad)| c == &rule && *bad), "{rule} has no bad_*.sql fixture");
-        assert!(fx.iter().any(|(c, _, bad)| c == &rule && !*bad), "{rule} has no good_*.sql fixture");
+        assert!(
+            fx.iter().any(|(c, _, bad)| c == &rule && *bad),
+            "{rule} has no bad_*.sql fixture"
+        );
+        assert!(
+            fx.iter().any(|(c, _, bad)| c == &rule && !*bad),
+            "{rule} has no good_*.sql fixture"
+        );
     }
 }
 
 fn lockgraph_rules_codes() -> Vec<String> {
-    run(&["rules"]).stdout.lines().filter_map(|l| l.split_whitespace().next()).map(String::from).collect()
+    run(&["rules"])
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(String::from)
+        .collect()
 }
 
 #[test]
@@ -83,7 +103,10 @@ fn bad_fixtures_report_their_rule_and_good_ones_do_not() {
         let (exit, v) = json(&["check", &path, "--fail-on", "info"]);
         let found = codes(&v);
         if bad {
-            assert!(found.contains(&code), "{path}: expected {code}, got {found:?}");
+            assert!(
+                found.contains(&code),
+                "{path}: expected {code}, got {found:?}"
+            );
             assert_eq!(exit, 1, "{path}: findings must exit 1");
         } else {
             assert!(!found.contains(&code), "{path}: unexpected {code}: {v:#}");
@@ -98,7 +121,10 @@ fn bad_fixture_text_snapshots() {
             continue;
         }
         let r = run(&["check", &path]);
-        let name = format!("{code}__{}", Path::new(&path).file_stem().unwrap().to_string_lossy());
+        let name = format!(
+            "{code}__{}",
+            Path::new(&path).file_stem().unwrap().to_string_lossy()
+        );
         insta::assert_snapshot!(name, format!("exit: {}\n{}", r.code, r.stdout));
     }
 }
@@ -109,12 +135,24 @@ fn samples_report_inversion_upgrade_and_unordered_rows() {
     assert_eq!(exit, 1);
     let found = codes(&v);
     for code in ["LG101", "LG102", "LG103"] {
-        assert!(found.contains(&code.to_string()), "samples/shop lacks {code}: {found:?}");
+        assert!(
+            found.contains(&code.to_string()),
+            "samples/shop lacks {code}: {found:?}"
+        );
     }
     // Contract fields of docs/json.md.
     assert_eq!(v["schema_version"], 1);
     for f in v["findings"].as_array().unwrap() {
-        for key in ["code", "name", "severity", "message", "relations", "locations", "fingerprint", "suggestion"] {
+        for key in [
+            "code",
+            "name",
+            "severity",
+            "message",
+            "relations",
+            "locations",
+            "fingerprint",
+            "suggestion",
+        ] {
             assert!(f.get(key).is_some(), "finding lacks `{key}`: {f:#}");
         }
         for loc in f["locations"].as_array().unwrap() {
@@ -129,7 +167,10 @@ fn fixed_samples_are_clean() {
     let (exit, v) = json(&["check", "samples/shop-fixed"]);
     let found = codes(&v);
     for code in ["LG101", "LG102", "LG103"] {
-        assert!(!found.contains(&code.to_string()), "samples/shop-fixed reports {code}: {v:#}");
+        assert!(
+            !found.contains(&code.to_string()),
+            "samples/shop-fixed reports {code}: {v:#}"
+        );
     }
     assert_eq!(exit, 0, "{v:#}");
 }
@@ -137,14 +178,24 @@ fn fixed_samples_are_clean() {
 #[test]
 fn samples_text_snapshot() {
     let r = run(&["check", "samples/shop"]);
-    insta::assert_snapshot!("samples_shop_text", format!("exit: {}\n{}", r.code, r.stdout));
+    insta::assert_snapshot!(
+        "samples_shop_text",
+        format!("exit: {}\n{}", r.code, r.stdout)
+    );
 }
 
 #[test]
 fn graph_formats() {
     let dot = run(&["check", "samples/shop", "--format", "dot"]);
-    assert!(dot.stdout.starts_with("digraph lockgraph {"), "{}", dot.stdout);
-    assert!(dot.stdout.contains("color=red"), "cycle edges are highlighted");
+    assert!(
+        dot.stdout.starts_with("digraph lockgraph {"),
+        "{}",
+        dot.stdout
+    );
+    assert!(
+        dot.stdout.contains("color=red"),
+        "cycle edges are highlighted"
+    );
     assert_eq!(dot.code, 1);
     let mermaid = run(&["check", "samples/shop", "--format", "mermaid"]);
     assert!(mermaid.stdout.starts_with("flowchart LR"));
@@ -155,11 +206,21 @@ fn graph_formats() {
 
 #[test]
 fn exit_codes() {
-    assert_eq!(run(&["check", "samples/shop", "--fail-on", "never"]).code, 0);
-    assert_eq!(run(&["check", "samples/shop-fixed", "--fail-on", "warning"]).code, 0);
+    assert_eq!(
+        run(&["check", "samples/shop", "--fail-on", "never"]).code,
+        0
+    );
+    assert_eq!(
+        run(&["check", "samples/shop-fixed", "--fail-on", "warning"]).code,
+        0
+    );
     let missing = run(&["check", "does/not/exist"]);
     assert_eq!(missing.code, 2);
-    assert!(missing.stderr.contains("does/not/exist"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("does/not/exist"),
+        "{}",
+        missing.stderr
+    );
     let bad_rule = run(&["check", "samples/shop", "--select", "LG999"]);
     assert_eq!(bad_rule.code, 2);
     assert!(bad_rule.stderr.contains("unknown rule"));
@@ -181,7 +242,11 @@ fn literals_are_redacted_unless_asked() {
     let path = f.to_str().unwrap();
     let redacted = run(&["check", path, "--format", "json"]);
     assert!(redacted.stdout.contains("LG101"));
-    assert!(!redacted.stdout.contains("jane@example.com") && !redacted.stdout.contains("4242"), "{}", redacted.stdout);
+    assert!(
+        !redacted.stdout.contains("jane@example.com") && !redacted.stdout.contains("4242"),
+        "{}",
+        redacted.stdout
+    );
     let shown = run(&["check", path, "--format", "json", "--show-literals"]);
     assert!(shown.stdout.contains("jane@example.com"));
 }
@@ -195,8 +260,14 @@ fn bad_input_is_reported_and_the_run_goes_on() {
     assert!(r.stderr.contains("a.sql:3: invalid UTF-8"), "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let found = codes(&v);
-    assert!(found.contains(&"LG101".to_string()), "analysis continued past bad bytes: {found:?}");
-    assert!(found.contains(&"LG901".to_string()), "unparseable statement reported: {found:?}");
+    assert!(
+        found.contains(&"LG101".to_string()),
+        "analysis continued past bad bytes: {found:?}"
+    );
+    assert!(
+        found.contains(&"LG901".to_string()),
+        "unparseable statement reported: {found:?}"
+    );
     assert_eq!(r.code, 1);
 }
 
@@ -209,9 +280,24 @@ fn readme_is_generated_from_the_program() {
     let table = lockgraph_rules::rules_table_markdown("docs/rules.md");
     let sample = run(&["check", "samples/shop", "--select", "LG101"]).stdout;
     // The first finding of the sample report (up to the blank line that ends it).
-    let example = sample.split("\n\n").next().unwrap_or_default().trim_end().to_string();
-    let mut expected = replace_between(&readme, "<!-- rules:start -->\n", "<!-- rules:end -->", &table);
-    expected = replace_between(&expected, "<!-- example:start -->\n", "<!-- example:end -->", &format!("```text\n$ lockgraph check samples/shop\n{example}\n```\n"));
+    let example = sample
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .trim_end()
+        .to_string();
+    let mut expected = replace_between(
+        &readme,
+        "<!-- rules:start -->\n",
+        "<!-- rules:end -->",
+        &table,
+    );
+    expected = replace_between(
+        &expected,
+        "<!-- example:start -->\n",
+        "<!-- example:end -->",
+        &format!("```text\n$ lockgraph check samples/shop\n{example}\n```\n"),
+    );
     if std::env::var_os("LOCKGRAPH_UPDATE_DOCS").is_some() {
         std::fs::write(&path, &expected).unwrap();
     }
@@ -222,6 +308,8 @@ fn readme_is_generated_from_the_program() {
 }
 
 fn replace_between(text: &str, start: &str, end: &str, with: &str) -> String {
-    let (Some(a), Some(b)) = (text.find(start), text.find(end)) else { panic!("markers {start:?} {end:?} missing") };
+    let (Some(a), Some(b)) = (text.find(start), text.find(end)) else {
+        panic!("markers {start:?} {end:?} missing")
+    };
     format!("{}{start}{with}{}", &text[..a], &text[b..])
 }

@@ -6,7 +6,7 @@
 //! an unreachable server fails the test; elsewhere the test prints a note and returns.
 
 use assert_cmd::Command;
-use lockgraph_cli::pipeline::{load_sql, LoadOptions, Loaded};
+use lockgraph_cli::pipeline::{LoadOptions, Loaded, load_sql};
 use lockgraph_core::Location;
 use lockgraph_pg::{ConnectionSpec, ReproOptions};
 use lockgraph_rules::{Analysis, CheckOptions};
@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 const DEADLOCK_RULES: [&str; 3] = ["LG101", "LG102", "LG103"];
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 fn server() -> Option<ConnectionSpec> {
@@ -28,7 +31,9 @@ fn server() -> Option<ConnectionSpec> {
             panic!("CI=true and PostgreSQL is unreachable ({spec}): {e}")
         }
         Err(e) => {
-            eprintln!("NOTE: differential deadlock test not run: PostgreSQL unreachable ({spec}): {e}");
+            eprintln!(
+                "NOTE: differential deadlock test not run: PostgreSQL unreachable ({spec}): {e}"
+            );
             None
         }
     }
@@ -59,7 +64,11 @@ fn emitted_repros(path: &str, dir: &Path) -> Vec<(String, PathBuf)> {
         .arg(dir)
         .output()
         .unwrap();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{path}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut repros: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -71,7 +80,8 @@ fn emitted_repros(path: &str, dir: &Path) -> Vec<(String, PathBuf)> {
 
 fn run_script(spec: &ConnectionSpec, script: &Path) -> lockgraph_pg::ReproOutcome {
     let text = std::fs::read_to_string(script).unwrap();
-    let repro = lockgraph_pg::parse_script(&text).unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+    let repro =
+        lockgraph_pg::parse_script(&text).unwrap_or_else(|e| panic!("{}: {e}", script.display()));
     lockgraph_pg::run_repro_blocking(spec, &repro, &ReproOptions::default())
         .unwrap_or_else(|e| panic!("{}: setup failed: {e}\n{text}", script.display()))
 }
@@ -89,13 +99,18 @@ fn predicted_deadlocks_really_deadlock() {
         if !repros.iter().any(|(c, _)| c == code) {
             failures.push(format!("{path}: no {code} reproduction emitted"));
         }
-        for (c, script) in repros.iter().filter(|(c, _)| DEADLOCK_RULES.contains(&c.as_str())) {
+        for (c, script) in repros
+            .iter()
+            .filter(|(c, _)| DEADLOCK_RULES.contains(&c.as_str()))
+        {
             let outcome = run_script(&spec, script);
             if outcome.deadlock.is_some() {
                 confirmed += 1;
             } else {
                 let text = std::fs::read_to_string(script).unwrap();
-                failures.push(format!("{path}: {c} reproduction did not deadlock: {outcome:#?}\n{text}"));
+                failures.push(format!(
+                    "{path}: {c} reproduction did not deadlock: {outcome:#?}\n{text}"
+                ));
             }
         }
     }
@@ -148,7 +163,10 @@ fn fixed_fixtures_complete_under_the_same_interleaving() {
 
 /// `(file, ordinal of the transaction in its file)` of the transaction containing `loc`.
 fn txn_at(loaded: &Loaded, loc: &Location) -> Option<(String, usize)> {
-    let t = loaded.transactions.iter().find(|t| t.statements.iter().any(|s| &s.location == loc))?;
+    let t = loaded
+        .transactions
+        .iter()
+        .find(|t| t.statements.iter().any(|s| &s.location == loc))?;
     let ordinal = loaded
         .transactions
         .iter()
@@ -161,17 +179,29 @@ fn txn_at(loaded: &Loaded, loc: &Location) -> Option<(String, usize)> {
 fn fixed_samples_complete_under_the_predicted_interleavings() {
     let Some(spec) = server() else { return };
     let bad = load_sql(&[root().join("samples/shop")], &LoadOptions::default());
-    let fixed = load_sql(&[root().join("samples/shop-fixed")], &LoadOptions::default());
+    let fixed = load_sql(
+        &[root().join("samples/shop-fixed")],
+        &LoadOptions::default(),
+    );
     let a = analysis(&bad);
     let findings = lockgraph_rules::check(&a, &DEADLOCK_RULES);
-    assert!(!findings.is_empty(), "samples/shop must have deadlock findings");
+    assert!(
+        !findings.is_empty(),
+        "samples/shop must have deadlock findings"
+    );
     for f in &findings {
         let Some(repro) = &f.repro else { continue };
         // The transaction each session runs, found in the fixed sample by file and ordinal.
         let mut sessions = Vec::new();
         for s in 1..=repro.sessions {
-            let origin = repro.steps.iter().filter(|st| st.session == s).find_map(|st| st.origin.clone());
-            let (file, ordinal) = origin.and_then(|o| txn_at(&bad, &o)).expect("session origin");
+            let origin = repro
+                .steps
+                .iter()
+                .filter(|st| st.session == s)
+                .find_map(|st| st.origin.clone());
+            let (file, ordinal) = origin
+                .and_then(|o| txn_at(&bad, &o))
+                .expect("session origin");
             let fixed_file = file.replacen("/samples/shop/", "/samples/shop-fixed/", 1);
             let idx = fixed
                 .transactions
@@ -183,6 +213,11 @@ fn fixed_samples_complete_under_the_predicted_interleavings() {
                 .unwrap_or_else(|| panic!("{fixed_file} lacks transaction #{ordinal}"));
             sessions.push(idx);
         }
-        assert_completes(&spec, &fixed, &sessions, &format!("{} {} in samples/shop-fixed", f.code, f.message));
+        assert_completes(
+            &spec,
+            &fixed,
+            &sessions,
+            &format!("{} {} in samples/shop-fixed", f.code, f.message),
+        );
     }
 }

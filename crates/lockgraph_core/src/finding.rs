@@ -146,6 +146,10 @@ impl Finding {
 
     /// Sort key for deterministic output: location, then code, then fingerprint.
     pub fn sort_key(&self) -> (Option<Location>, &'static str, Fingerprint) {
-        (self.primary_location().cloned(), self.code, self.fingerprint)
+        (
+            self.primary_location().cloned(),
+            self.code,
+            self.fingerprint,
+        )
     }
 }

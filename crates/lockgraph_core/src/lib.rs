@@ -48,7 +48,9 @@ pub mod transaction;
 pub use diagnostic::{Diagnostic, DiagnosticKind};
 pub use error::Error;
 pub use finding::{Finding, Label, Repro, ReproStep, Severity, Suggestion};
-pub use mode::{AdvisoryMode, LockMode, RowLockMode, TableLockMode, ROW_CONFLICTS, TABLE_CONFLICTS};
+pub use mode::{
+    AdvisoryMode, LockMode, ROW_CONFLICTS, RowLockMode, TABLE_CONFLICTS, TableLockMode,
+};
 pub use schema::{Column, ForeignKey, ReferentialAction, Schema, Table};
 pub use target::{KeyPredicate, LockTarget, NodeKey, RelationName};
 pub use transaction::{
@@ -56,7 +58,9 @@ pub use transaction::{
 };
 
 /// The database engine whose lock model applies. Only PostgreSQL is modelled today.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Engine {

@@ -126,7 +126,10 @@ impl TableLockMode {
     /// Whether holding `self` already covers a request for `other`: every mode that conflicts with
     /// `other` also conflicts with `self`, so re-requesting `other` adds nothing a peer could block.
     pub fn covers(self, other: TableLockMode) -> bool {
-        let (held, wanted) = (TABLE_CONFLICTS[self as usize], TABLE_CONFLICTS[other as usize]);
+        let (held, wanted) = (
+            TABLE_CONFLICTS[self as usize],
+            TABLE_CONFLICTS[other as usize],
+        );
         held & wanted == wanted
     }
 }
@@ -156,12 +159,10 @@ pub enum RowLockMode {
 /// Transcribed from PostgreSQL docs, table 13.3 "Conflicting Row-Level Locks". Symmetric.
 pub const ROW_CONFLICTS: [u8; 4] = [
     // FOR KEY SHARE conflicts with: FOR UPDATE
-    0b1000,
-    // FOR SHARE conflicts with: FOR NO KEY UPDATE, FOR UPDATE
+    0b1000, // FOR SHARE conflicts with: FOR NO KEY UPDATE, FOR UPDATE
     0b1100,
     // FOR NO KEY UPDATE conflicts with: FOR SHARE, FOR NO KEY UPDATE, FOR UPDATE
-    0b1110,
-    // FOR UPDATE conflicts with all four
+    0b1110, // FOR UPDATE conflicts with all four
     0b1111,
 ];
 
@@ -269,7 +270,9 @@ impl LockMode {
                 let (held, wanted) = (ROW_CONFLICTS[a as usize], ROW_CONFLICTS[b as usize]);
                 held & wanted == wanted
             }
-            (LockMode::Advisory(a), LockMode::Advisory(b)) => a == b || a == AdvisoryMode::Exclusive,
+            (LockMode::Advisory(a), LockMode::Advisory(b)) => {
+                a == b || a == AdvisoryMode::Exclusive
+            }
             _ => false,
         }
     }
@@ -334,7 +337,10 @@ mod tests {
         }
         // Conflict sets grow with strength: a stronger mode conflicts with a superset.
         for w in TableLockMode::ALL.windows(2) {
-            let (weak, strong) = (TABLE_CONFLICTS[w[0] as usize], TABLE_CONFLICTS[w[1] as usize]);
+            let (weak, strong) = (
+                TABLE_CONFLICTS[w[0] as usize],
+                TABLE_CONFLICTS[w[1] as usize],
+            );
             if w[0] != ShareUpdateExclusive {
                 assert_eq!(weak & strong, weak, "{} ⊄ {}", w[0], w[1]);
             }
@@ -366,7 +372,10 @@ mod tests {
         }
         assert_eq!(TableLockMode::parse("ShareLock"), Some(Share));
         assert_eq!(TableLockMode::parse("bogus"), None);
-        assert_eq!(RowLockMode::parse("no key update"), Some(RowLockMode::NoKeyUpdate));
+        assert_eq!(
+            RowLockMode::parse("no key update"),
+            Some(RowLockMode::NoKeyUpdate)
+        );
     }
 
     #[test]
@@ -383,10 +392,16 @@ mod tests {
 
     #[test]
     fn kinds_do_not_conflict_across() {
-        assert!(!LockMode::Table(AccessExclusive).conflicts_with(LockMode::Row(RowLockMode::Update)));
-        assert!(LockMode::Advisory(AdvisoryMode::Shared)
-            .conflicts_with(LockMode::Advisory(AdvisoryMode::Exclusive)));
-        assert!(!LockMode::Advisory(AdvisoryMode::Shared)
-            .conflicts_with(LockMode::Advisory(AdvisoryMode::Shared)));
+        assert!(
+            !LockMode::Table(AccessExclusive).conflicts_with(LockMode::Row(RowLockMode::Update))
+        );
+        assert!(
+            LockMode::Advisory(AdvisoryMode::Shared)
+                .conflicts_with(LockMode::Advisory(AdvisoryMode::Exclusive))
+        );
+        assert!(
+            !LockMode::Advisory(AdvisoryMode::Shared)
+                .conflicts_with(LockMode::Advisory(AdvisoryMode::Shared))
+        );
     }
 }

@@ -90,7 +90,8 @@ impl Table {
 
     /// Whether `columns` (as a set) covers a primary or unique key, so equality pins one row.
     pub fn is_unique_key(&self, columns: &[&str]) -> bool {
-        let covers = |key: &Vec<Arc<str>>| !key.is_empty() && key.iter().all(|k| columns.contains(&&**k));
+        let covers =
+            |key: &Vec<Arc<str>>| !key.is_empty() && key.iter().all(|k| columns.contains(&&**k));
         covers(&self.primary_key) || self.unique_keys.iter().any(covers)
     }
 
@@ -114,7 +115,10 @@ impl Schema {
     }
 
     /// Foreign keys that reference `parent`, with the child table holding each.
-    pub fn referencing(&self, parent: &RelationName) -> impl Iterator<Item = (&RelationName, &ForeignKey)> {
+    pub fn referencing(
+        &self,
+        parent: &RelationName,
+    ) -> impl Iterator<Item = (&RelationName, &ForeignKey)> {
         let parent = parent.clone();
         self.tables
             .iter()

@@ -54,7 +54,11 @@ impl RelationName {
                 parts.push((rest[..end].trim().to_string(), false));
                 rest = &rest[end..];
             }
-            rest = rest.trim_start().strip_prefix('.').unwrap_or(rest).trim_start();
+            rest = rest
+                .trim_start()
+                .strip_prefix('.')
+                .unwrap_or(rest)
+                .trim_start();
         }
         RelationName::from_parts(parts.iter().map(|(p, q)| (p.as_str(), *q)))
     }
@@ -110,7 +114,16 @@ impl LockTarget {
     pub fn may_be_same(&self, other: &LockTarget) -> bool {
         match (self, other) {
             (LockTarget::Relation { relation: x }, LockTarget::Relation { relation: y }) => x == y,
-            (LockTarget::Rows { relation: x, key: kx }, LockTarget::Rows { relation: y, key: ky }) => {
+            (
+                LockTarget::Rows {
+                    relation: x,
+                    key: kx,
+                },
+                LockTarget::Rows {
+                    relation: y,
+                    key: ky,
+                },
+            ) => {
                 x == y
                     && match (kx, ky) {
                         (Some(kx), Some(ky)) => kx.columns == ky.columns && kx.values == ky.values,
@@ -143,8 +156,14 @@ impl fmt::Display for LockTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LockTarget::Relation { relation } => write!(f, "{relation}"),
-            LockTarget::Rows { relation, key: Some(k) } => write!(f, "{relation} rows ({k})"),
-            LockTarget::Rows { relation, key: None } => write!(f, "{relation} rows"),
+            LockTarget::Rows {
+                relation,
+                key: Some(k),
+            } => write!(f, "{relation} rows ({k})"),
+            LockTarget::Rows {
+                relation,
+                key: None,
+            } => write!(f, "{relation} rows"),
             LockTarget::Advisory { key } => write!(f, "advisory lock {key}"),
         }
     }
@@ -163,6 +182,10 @@ pub struct KeyPredicate {
     /// Whether the statement visits the rows in a fixed key order (`ORDER BY` on the key), so two
     /// instances lock a shared set of rows in the same order.
     pub ordered: bool,
+    /// Other equality conditions on the same rows (`status = 'placed'`), column and value as
+    /// written: not part of the row's identity, but a reproduction's seed rows must satisfy them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<(Arc<str>, Arc<str>)>,
 }
 
 impl KeyPredicate {
@@ -218,16 +241,25 @@ mod tests {
     fn relation_names_fold_like_postgres() {
         assert_eq!(RelationName::parse("Accounts").as_str(), "accounts");
         assert_eq!(RelationName::parse("public.accounts").as_str(), "accounts");
-        assert_eq!(RelationName::parse("\"public\".\"accounts\"").as_str(), "accounts");
+        assert_eq!(
+            RelationName::parse("\"public\".\"accounts\"").as_str(),
+            "accounts"
+        );
         assert_eq!(RelationName::parse("\"Mixed\"").as_str(), "Mixed");
-        assert_eq!(RelationName::parse("billing.Ledger").as_str(), "billing.ledger");
+        assert_eq!(
+            RelationName::parse("billing.Ledger").as_str(),
+            "billing.ledger"
+        );
         assert_eq!(RelationName::parse("db.public.t").as_str(), "t");
     }
 
     #[test]
     fn rows_group_with_their_relation() {
         let r = RelationName::new("accounts");
-        let rows = LockTarget::Rows { relation: r.clone(), key: None };
+        let rows = LockTarget::Rows {
+            relation: r.clone(),
+            key: None,
+        };
         assert_eq!(rows.node(), LockTarget::Relation { relation: r }.node());
     }
 }

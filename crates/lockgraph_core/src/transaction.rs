@@ -18,7 +18,10 @@ pub struct Location {
 impl Location {
     /// A location in `path` at 1-based `line`.
     pub fn new(path: impl Into<Arc<str>>, line: u32) -> Self {
-        Location { path: path.into(), line }
+        Location {
+            path: path.into(),
+            line,
+        }
     }
 }
 
@@ -196,6 +199,9 @@ mod tests {
         let b = Fingerprint::of([b"a".as_slice(), b"bc".as_slice()]);
         assert_ne!(a, b);
         // Pinned value: a change here breaks users' baselines.
-        assert_eq!(Fingerprint::of([b"accounts".as_slice()]).to_hex(), "6febf9f91bd82a05");
+        assert_eq!(
+            Fingerprint::of([b"accounts".as_slice()]).to_hex(),
+            "6febf9f91bd82a05"
+        );
     }
 }

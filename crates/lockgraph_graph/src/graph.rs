@@ -429,7 +429,10 @@ fn collect_shapes(txns: &[Transaction]) -> Collected {
             let mode = mode_code(lock.mode);
             let fingerprint = lock.statement.fingerprint.0;
             h = mix(
-                mix(h, u64::from(node) << 9 | u64::from(mode) << 1 | u64::from(redundant)),
+                mix(
+                    h,
+                    u64::from(node) << 9 | u64::from(mode) << 1 | u64::from(redundant),
+                ),
                 fingerprint,
             );
             scratch.push(Step {

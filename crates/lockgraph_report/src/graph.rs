@@ -43,15 +43,21 @@ pub struct GraphView {
 impl GraphView {
     /// Summarizes `graph`; nodes and edges on the cycles of LG101 findings are marked.
     pub fn build(graph: &LockGraph, txns: &[Transaction], findings: &[Finding]) -> GraphView {
-        let cycles: Vec<&Vec<String>> =
-            findings.iter().filter(|f| f.code == "LG101").map(|f| &f.relations).collect();
+        let cycles: Vec<&Vec<String>> = findings
+            .iter()
+            .filter(|f| f.code == "LG101")
+            .map(|f| &f.relations)
+            .collect();
         let on_cycle = |from: &str, to: &str| {
             cycles.iter().any(|rels| {
                 let k = rels.len();
                 (0..k).any(|i| rels[i] == from && rels[(i + 1) % k] == to)
             })
         };
-        let cycle_nodes: BTreeSet<&str> = cycles.iter().flat_map(|r| r.iter().map(String::as_str)).collect();
+        let cycle_nodes: BTreeSet<&str> = cycles
+            .iter()
+            .flat_map(|r| r.iter().map(String::as_str))
+            .collect();
         let mut nodes: Vec<GraphNode> = graph
             .nodes()
             .map(|n| {
@@ -71,8 +77,11 @@ impl GraphView {
             .edges()
             .map(|e| {
                 let (from, to) = (e.from.to_string(), e.to.to_string());
-                let modes: BTreeSet<String> =
-                    e.mode_pairs().iter().map(|(h, a)| format!("{h} → {a}")).collect();
+                let modes: BTreeSet<String> = e
+                    .mode_pairs()
+                    .iter()
+                    .map(|(h, a)| format!("{h} → {a}"))
+                    .collect();
                 let locations: BTreeSet<String> = e
                     .witnesses
                     .iter()

@@ -1,6 +1,6 @@
 use crate::Report;
 use lockgraph_core::{Finding, Severity};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// Version of the JSON contract (docs/json.md). Bumped on any incompatible change.
 pub const JSON_SCHEMA_VERSION: u32 = 1;

@@ -30,9 +30,9 @@ mod text;
 
 pub use dot::render_dot;
 pub use graph::{GraphEdge, GraphNode, GraphView};
-pub use json::{render_json, JSON_SCHEMA_VERSION};
+pub use json::{JSON_SCHEMA_VERSION, render_json};
 pub use mermaid::render_mermaid;
-pub use text::{render_text, TextOptions};
+pub use text::{TextOptions, render_text};
 
 use lockgraph_core::Finding;
 use std::collections::BTreeMap;

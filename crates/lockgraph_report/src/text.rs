@@ -13,7 +13,11 @@ pub struct TextOptions {
 /// Renders findings rustc-style: a title per finding, a snippet per file with one label per edge,
 /// then notes and the suggested fix; a summary line at the end.
 pub fn render_text(report: &Report<'_>, opts: TextOptions) -> String {
-    let renderer = if opts.color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if opts.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     for f in report.findings {
         out.push_str(&render_finding(report, f, &renderer));
@@ -51,14 +55,26 @@ fn render_finding(report: &Report<'_>, f: &Finding, renderer: &Renderer) -> Stri
             order.push(path);
             order.len() - 1
         });
-        by_file.entry(idx).or_insert((path, Vec::new())).1.push(label);
+        by_file
+            .entry(idx)
+            .or_insert((path, Vec::new()))
+            .1
+            .push(label);
     }
     for (path, labels) in by_file.into_values() {
-        let Some(source) = report.sources.get(path) else { continue };
+        let Some(source) = report.sources.get(path) else {
+            continue;
+        };
         let mut snippet = Snippet::source(source).path(path).line_start(1).fold(true);
         for label in labels {
-            let Some(span) = line_span(source, label.location.line) else { continue };
-            let kind = if label.primary { AnnotationKind::Primary } else { AnnotationKind::Context };
+            let Some(span) = line_span(source, label.location.line) else {
+                continue;
+            };
+            let kind = if label.primary {
+                AnnotationKind::Primary
+            } else {
+                AnnotationKind::Context
+            };
             snippet = snippet.annotation(kind.span(span).label(label.message.clone()));
         }
         group = group.element(snippet);
@@ -75,16 +91,19 @@ fn render_finding(report: &Report<'_>, f: &Finding, renderer: &Renderer) -> Stri
     }
     if let Some(s) = &f.suggestion {
         if !s.order.is_empty() {
-            group = group.element(Level::HELP.message(format!("always lock in this order: {}", s.order.join(" → "))));
+            group = group.element(Level::HELP.message(format!(
+                "always lock in this order: {}",
+                s.order.join(" → ")
+            )));
         }
         for e in &s.edits {
             group = group.element(Level::HELP.message(e.clone()));
         }
     }
     if f.repro.is_some() {
-        group = group.element(
-            Level::NOTE.message("a reproduction is available: `--emit-repro DIR` writes it, `lockgraph repro` runs it"),
-        );
+        group = group.element(Level::NOTE.message(
+            "a reproduction is available: `--emit-repro DIR` writes it, `lockgraph repro` runs it",
+        ));
     }
     if let Some(rule) = lockgraph_rules::find_rule(f.code) {
         group = group.element(Level::NOTE.message(format!("docs: {}", rule.info().docs_url())));
@@ -111,7 +130,13 @@ fn line_span(source: &str, line: u32) -> Option<std::ops::Range<usize>> {
 
 fn summary_line(report: &Report<'_>) -> String {
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
-    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
     format!(
         "{}, {}, {} in {} across {}",
         plural(count(Severity::Error), "error"),

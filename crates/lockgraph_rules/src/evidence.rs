@@ -7,31 +7,57 @@ use std::sync::Arc;
 
 /// The statement text a report may show: redacted unless literals were asked for.
 pub fn shown_statement(stmt: &Statement, show_literals: bool) -> String {
-    let text: &str = if show_literals { &stmt.text } else { &stmt.redacted };
+    let text: &str = if show_literals {
+        &stmt.text
+    } else {
+        &stmt.redacted
+    };
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `FOR NO KEY UPDATE on accounts (id = ?)` / `ROW EXCLUSIVE on accounts`.
 pub fn describe_lock(lock: &LockAcquisition, show_literals: bool) -> String {
     let target = match &lock.target {
-        LockTarget::Rows { relation, key: Some(k) } => {
+        LockTarget::Rows {
+            relation,
+            key: Some(k),
+        } => {
             let values: Vec<String> = k
                 .values
                 .iter()
-                .map(|v| if show_literals || !looks_literal(v) { v.to_string() } else { "?".into() })
+                .map(|v| {
+                    if show_literals || !looks_literal(v) {
+                        v.to_string()
+                    } else {
+                        "?".into()
+                    }
+                })
                 .collect();
             let pairs: Vec<String> = k
                 .columns
                 .iter()
                 .zip(&values)
-                .map(|(c, v)| if k.single_row { format!("{c} = {v}") } else { format!("{c} ∈ {v}") })
+                .map(|(c, v)| {
+                    if k.single_row {
+                        format!("{c} = {v}")
+                    } else {
+                        format!("{c} ∈ {v}")
+                    }
+                })
                 .collect();
             format!("{relation} rows ({})", pairs.join(", "))
         }
-        LockTarget::Rows { relation, key: None } => format!("{relation} rows"),
+        LockTarget::Rows {
+            relation,
+            key: None,
+        } => format!("{relation} rows"),
         LockTarget::Relation { relation } => relation.to_string(),
         LockTarget::Advisory { key } => {
-            if show_literals { format!("advisory lock {key}") } else { "advisory lock (key redacted)".to_string() }
+            if show_literals {
+                format!("advisory lock {key}")
+            } else {
+                "advisory lock (key redacted)".to_string()
+            }
         }
     };
     let mode = match lock.mode {
@@ -39,8 +65,12 @@ pub fn describe_lock(lock: &LockAcquisition, show_literals: bool) -> String {
         other => other.to_string(),
     };
     let implicit = match &lock.implicit {
-        Some(lockgraph_core::Implicit::ForeignKeyCheck { from }) => format!(" (foreign-key check from {from})"),
-        Some(lockgraph_core::Implicit::ForeignKeyAction { from }) => format!(" (cascade from {from})"),
+        Some(lockgraph_core::Implicit::ForeignKeyCheck { from }) => {
+            format!(" (foreign-key check from {from})")
+        }
+        Some(lockgraph_core::Implicit::ForeignKeyAction { from }) => {
+            format!(" (cascade from {from})")
+        }
         Some(lockgraph_core::Implicit::Other { reason }) => format!(" ({reason})"),
         None => String::new(),
     };
@@ -57,12 +87,21 @@ pub fn statement_index(txn: &Transaction, lock: &LockAcquisition) -> usize {
     txn.statements
         .iter()
         .position(|s| Arc::ptr_eq(s, &lock.statement))
-        .or_else(|| txn.statements.iter().position(|s| s.location == lock.statement.location))
+        .or_else(|| {
+            txn.statements
+                .iter()
+                .position(|s| s.location == lock.statement.location)
+        })
         .unwrap_or(0)
 }
 
 /// A label at the statement that takes `lock`.
-pub fn label_at(lock: &LockAcquisition, message: String, primary: bool, show_literals: bool) -> Label {
+pub fn label_at(
+    lock: &LockAcquisition,
+    message: String,
+    primary: bool,
+    show_literals: bool,
+) -> Label {
     Label {
         location: lock.statement.location.clone(),
         message,
@@ -72,7 +111,10 @@ pub fn label_at(lock: &LockAcquisition, message: String, primary: bool, show_lit
 }
 
 /// Fingerprint of a set of locks: their nodes, modes and normalized statements — never lines.
-pub fn locks_fingerprint<'a>(code: &str, locks: impl IntoIterator<Item = &'a LockAcquisition>) -> Fingerprint {
+pub fn locks_fingerprint<'a>(
+    code: &str,
+    locks: impl IntoIterator<Item = &'a LockAcquisition>,
+) -> Fingerprint {
     let mut parts = vec![Fingerprint::of([code.as_bytes()])];
     for l in locks {
         parts.push(Fingerprint::of([

@@ -54,7 +54,11 @@ pub struct CheckOptions {
 
 impl Default for CheckOptions {
     fn default() -> Self {
-        CheckOptions { show_literals: false, max_cycles_per_component: 64, max_cycles: 512 }
+        CheckOptions {
+            show_literals: false,
+            max_cycles_per_component: 64,
+            max_cycles: 512,
+        }
     }
 }
 
@@ -84,7 +88,14 @@ impl<'a> Analysis<'a> {
         options: CheckOptions,
     ) -> Self {
         let graph = LockGraph::build(transactions);
-        Analysis { transactions, diagnostics, schema, statements, graph, options }
+        Analysis {
+            transactions,
+            diagnostics,
+            schema,
+            statements,
+            graph,
+            options,
+        }
     }
 }
 
@@ -100,7 +111,8 @@ pub static REGISTRY: &[&dyn Rule] = &[
 /// Looks a rule up by code (`LG101`) or name (`lock-order-inversion`), case-insensitively.
 pub fn find_rule(code_or_name: &str) -> Option<&'static dyn Rule> {
     REGISTRY.iter().copied().find(|r| {
-        r.info().code.eq_ignore_ascii_case(code_or_name) || r.info().name.eq_ignore_ascii_case(code_or_name)
+        r.info().code.eq_ignore_ascii_case(code_or_name)
+            || r.info().name.eq_ignore_ascii_case(code_or_name)
     })
 }
 
@@ -127,7 +139,10 @@ pub fn rules_markdown() -> String {
     md.push_str(&rules_table_markdown(""));
     for r in REGISTRY {
         let i = r.info();
-        md.push_str(&format!("\n## {}\n\n`{}` · default severity: {}\n\n", i.code, i.name, i.severity));
+        md.push_str(&format!(
+            "\n## {}\n\n`{}` · default severity: {}\n\n",
+            i.code, i.name, i.severity
+        ));
         md.push_str(&rule_doc_markdown(i));
     }
     md

@@ -10,14 +10,14 @@
 //!
 //! Placeholders (`$1`) are replaced by `1` so that both sessions lock the same rows.
 
-use crate::evidence::statement_index;
 use crate::Analysis;
+use crate::evidence::statement_index;
 use lockgraph_core::{
     LockTarget, RelationName, Repro, ReproStep, Schema, Statement, Transaction, TransactionKind,
 };
 use lockgraph_graph::Cycle;
 use regex::Regex;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, LazyLock};
 
 /// One session's part: which transaction, and the statement ranges of its two phases.
@@ -37,7 +37,11 @@ pub fn for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Option<Repro> {
         let held = statement_index(txn, &txn.locks[edge.witness.held as usize]);
         let acquired = statement_index(txn, &txn.locks[edge.witness.acquired as usize]);
         let split = if held == acquired { held } else { held + 1 };
-        plans.push(SessionPlan { txn, first: (0..split).collect(), second: (split..=acquired).collect() });
+        plans.push(SessionPlan {
+            txn,
+            first: (0..split).collect(),
+            second: (split..=acquired).collect(),
+        });
     }
     assemble(a, plans)
 }
@@ -45,11 +49,18 @@ pub fn for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Option<Repro> {
 /// Two runs of one transaction that both take lock `i`, then both ask for the stronger lock `j`.
 pub fn for_upgrade(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Option<Repro> {
     let txn = &a.transactions[t];
-    let (si, sj) = (statement_index(txn, &txn.locks[i]), statement_index(txn, &txn.locks[j]));
+    let (si, sj) = (
+        statement_index(txn, &txn.locks[i]),
+        statement_index(txn, &txn.locks[j]),
+    );
     if si >= sj {
         return None;
     }
-    let plan = || SessionPlan { txn, first: (0..=si).collect(), second: (si + 1..=sj).collect() };
+    let plan = || SessionPlan {
+        txn,
+        first: (0..=si).collect(),
+        second: (si + 1..=sj).collect(),
+    };
     assemble(a, vec![plan(), plan()])
 }
 
@@ -57,14 +68,25 @@ pub fn for_upgrade(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Option<Rep
 /// of statement `j` first, then the row of statement `i`.
 pub fn for_unordered_pair(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Option<Repro> {
     let txn = &a.transactions[t];
-    let (si, sj) = (statement_index(txn, &txn.locks[i]), statement_index(txn, &txn.locks[j]));
+    let (si, sj) = (
+        statement_index(txn, &txn.locks[i]),
+        statement_index(txn, &txn.locks[j]),
+    );
     if si >= sj {
         return None;
     }
-    let first = SessionPlan { txn, first: (0..=si).collect(), second: (si + 1..=sj).collect() };
+    let first = SessionPlan {
+        txn,
+        first: (0..=si).collect(),
+        second: (si + 1..=sj).collect(),
+    };
     let mut reversed_prefix: Vec<usize> = (0..si).collect();
     reversed_prefix.push(sj);
-    let second = SessionPlan { txn, first: reversed_prefix, second: vec![si] };
+    let second = SessionPlan {
+        txn,
+        first: reversed_prefix,
+        second: vec![si],
+    };
     assemble(a, vec![first, second])
 }
 
@@ -79,7 +101,12 @@ pub fn interleaved(a: &Analysis<'_>, txns: &[usize]) -> Option<Repro> {
     let mut steps = Vec::new();
     for (s, txn) in used.iter().enumerate() {
         if needs_begin(txn) {
-            steps.push(ReproStep { session: s + 1, sql: "BEGIN".into(), origin: None, expect_block: false });
+            steps.push(ReproStep {
+                session: s + 1,
+                sql: "BEGIN".into(),
+                origin: None,
+                expect_block: false,
+            });
         }
     }
     let longest = used.iter().map(|t| t.statements.len()).max().unwrap_or(0);
@@ -92,16 +119,28 @@ pub fn interleaved(a: &Analysis<'_>, txns: &[usize]) -> Option<Repro> {
     }
     for (s, txn) in used.iter().enumerate() {
         let ends = txn.statements.last().is_some_and(|st| {
-            matches!(first_keyword(st).as_str(), "COMMIT" | "END" | "ROLLBACK" | "ABORT")
+            matches!(
+                first_keyword(st).as_str(),
+                "COMMIT" | "END" | "ROLLBACK" | "ABORT"
+            )
         });
         if txn.kind != TransactionKind::Autocommit && !ends {
-            steps.push(ReproStep { session: s + 1, sql: "COMMIT".into(), origin: None, expect_block: false });
+            steps.push(ReproStep {
+                session: s + 1,
+                sql: "COMMIT".into(),
+                origin: None,
+                expect_block: false,
+            });
         }
     }
     let stmts: Vec<&Arc<Statement>> = used.iter().flat_map(|t| t.statements.iter()).collect();
     let mut setup = setup_ddl(a.statements, &used);
     setup.extend(seed_rows(a.schema, &used, &stmts));
-    Some(Repro { setup, steps, sessions: used.len() })
+    Some(Repro {
+        setup,
+        steps,
+        sessions: used.len(),
+    })
 }
 
 fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>) -> Option<Repro> {
@@ -111,7 +150,12 @@ fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>) -> Option<Repro> {
     let mut steps = Vec::new();
     for (s, plan) in plans.iter().enumerate() {
         if needs_begin(plan.txn) {
-            steps.push(ReproStep { session: s + 1, sql: "BEGIN".into(), origin: None, expect_block: false });
+            steps.push(ReproStep {
+                session: s + 1,
+                sql: "BEGIN".into(),
+                origin: None,
+                expect_block: false,
+            });
         }
         for &k in &plan.first {
             steps.push(step(s + 1, &plan.txn.statements[k], false));
@@ -127,23 +171,40 @@ fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>) -> Option<Repro> {
     let used: Vec<&Transaction> = plans.iter().map(|p| p.txn).collect();
     let stmts: Vec<&Arc<Statement>> = plans
         .iter()
-        .flat_map(|p| p.first.iter().chain(&p.second).map(|&k| &p.txn.statements[k]))
+        .flat_map(|p| {
+            p.first
+                .iter()
+                .chain(&p.second)
+                .map(|&k| &p.txn.statements[k])
+        })
         .collect();
     let mut setup = setup_ddl(a.statements, &used);
     setup.extend(seed_rows(a.schema, &used, &stmts));
-    Some(Repro { setup, steps, sessions: plans.len() })
+    Some(Repro {
+        setup,
+        steps,
+        sessions: plans.len(),
+    })
 }
 
 /// Upper-cased first word of a statement.
 fn first_keyword(stmt: &Statement) -> String {
-    stmt.redacted.split_whitespace().next().unwrap_or("").trim_end_matches(';').to_ascii_uppercase()
+    stmt.redacted
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(';')
+        .to_ascii_uppercase()
 }
 
 /// Whether the script must open the transaction itself (its own statements do not start with
 /// BEGIN: migration files run by a runner, or a framework's transaction scope).
 fn needs_begin(txn: &Transaction) -> bool {
     txn.kind != TransactionKind::Autocommit
-        && !txn.statements.first().is_some_and(|s| matches!(first_keyword(s).as_str(), "BEGIN" | "START"))
+        && !txn
+            .statements
+            .first()
+            .is_some_and(|s| matches!(first_keyword(s).as_str(), "BEGIN" | "START"))
 }
 
 fn step(session: usize, stmt: &Statement, expect_block: bool) -> ReproStep {
@@ -155,7 +216,8 @@ fn step(session: usize, stmt: &Statement, expect_block: bool) -> ReproStep {
     }
 }
 
-static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$\d+\b").expect("static regex"));
+static PLACEHOLDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\d+\b").expect("static regex"));
 
 /// The statement as it can be run: trailing semicolon dropped, `$n` placeholders bound to `1`.
 fn runnable(text: &str) -> String {
@@ -168,7 +230,11 @@ fn runnable(text: &str) -> String {
 fn setup_ddl(all: &[Arc<Statement>], under_test: &[&Transaction]) -> Vec<String> {
     let excluded: BTreeSet<(&str, u32)> = under_test
         .iter()
-        .flat_map(|t| t.statements.iter().map(|s| (&*s.location.path, s.location.line)))
+        .flat_map(|t| {
+            t.statements
+                .iter()
+                .map(|s| (&*s.location.path, s.location.line))
+        })
         .collect();
     all.iter()
         .filter(|s| !excluded.contains(&(&*s.location.path, s.location.line)))
@@ -179,25 +245,52 @@ fn setup_ddl(all: &[Arc<Statement>], under_test: &[&Transaction]) -> Vec<String>
 
 /// `INSERT … ON CONFLICT DO NOTHING` for every row the steps lock by a literal key.
 fn seed_rows(schema: &Schema, txns: &[&Transaction], stmts: &[&Arc<Statement>]) -> Vec<String> {
-    let mut seeder = Seeder { schema, out: Vec::new(), seen: BTreeSet::new() };
+    type Row = (RelationName, Vec<(String, String)>);
+    let mut rows: Vec<Row> = Vec::new();
+    let mut filters: BTreeMap<Row, Vec<(String, String)>> = BTreeMap::new();
     for txn in txns {
         for lock in &txn.locks {
             if !stmts.iter().any(|s| Arc::ptr_eq(s, &lock.statement)) {
                 continue;
             }
-            if let LockTarget::Rows { relation, key: Some(key) } = &lock.target {
-                if !key.single_row {
-                    continue;
+            let LockTarget::Rows {
+                relation,
+                key: Some(key),
+            } = &lock.target
+            else {
+                continue;
+            };
+            if !key.single_row {
+                continue;
+            }
+            let pairs: Vec<(String, String)> = key
+                .columns
+                .iter()
+                .zip(&key.values)
+                .map(|(c, v)| (c.to_string(), runnable(v)))
+                .collect();
+            let row = (relation.clone(), pairs);
+            // The statements' other equality filters (status = 'placed') on the same row are
+            // merged, so the seeded row is one every statement really locks.
+            let wanted = filters.entry(row.clone()).or_default();
+            for (c, v) in &key.filters {
+                if !wanted.iter().any(|(w, _)| **w == **c) {
+                    wanted.push((c.to_string(), runnable(v)));
                 }
-                let pairs = key
-                    .columns
-                    .iter()
-                    .zip(&key.values)
-                    .map(|(c, v)| (c.to_string(), runnable(v)))
-                    .collect();
-                seeder.seed(relation, pairs, 0);
+            }
+            if !rows.contains(&row) {
+                rows.push(row);
             }
         }
+    }
+    let mut seeder = Seeder {
+        schema,
+        out: Vec::new(),
+        seen: BTreeSet::new(),
+        filters,
+    };
+    for (relation, key) in rows {
+        seeder.seed(&relation, key, 0);
     }
     seeder.out
 }
@@ -206,16 +299,23 @@ struct Seeder<'a> {
     schema: &'a Schema,
     out: Vec<String>,
     seen: BTreeSet<(RelationName, Vec<(String, String)>)>,
+    /// Extra column values per row (from the statements' filters).
+    filters: BTreeMap<(RelationName, Vec<(String, String)>), Vec<(String, String)>>,
 }
 
 impl Seeder<'_> {
     fn seed(&mut self, relation: &RelationName, key: Vec<(String, String)>, depth: usize) {
-        let Some(table) = self.schema.table(relation) else { return };
-        if depth > 8 || !self.seen.insert((relation.clone(), key.clone())) {
+        let Some(table) = self.schema.table(relation) else {
+            return;
+        };
+        let row = (relation.clone(), key);
+        if depth > 8 || !self.seen.insert(row.clone()) {
             return;
         }
-        let mut cols: Vec<String> = key.iter().map(|(c, _)| c.clone()).collect();
-        let mut vals: Vec<String> = key.iter().map(|(_, v)| v.clone()).collect();
+        let extra = self.filters.get(&row).cloned().unwrap_or_default();
+        let key = row.1;
+        let mut cols: Vec<String> = key.iter().chain(&extra).map(|(c, _)| c.clone()).collect();
+        let mut vals: Vec<String> = key.iter().chain(&extra).map(|(_, v)| v.clone()).collect();
         let serial = self.out.len() + 1;
         for col in &table.columns {
             if cols.iter().any(|c| c == &*col.name) {
@@ -236,15 +336,27 @@ impl Seeder<'_> {
             }
             let value = match fk {
                 Some(fk) => {
-                    let parent_col = fk
-                        .parent_columns
-                        .first()
-                        .cloned()
-                        .or_else(|| self.schema.table(&fk.parent).and_then(|p| p.primary_key.first().cloned()));
+                    let parent_col = fk.parent_columns.first().cloned().or_else(|| {
+                        self.schema
+                            .table(&fk.parent)
+                            .and_then(|p| p.primary_key.first().cloned())
+                    });
                     let Some(parent_col) = parent_col else { return };
-                    let n = if unique { serial.to_string() } else { "1".to_string() };
-                    let value = if is_numeric(&col.data_type) { n } else { format!("'{n}'") };
-                    self.seed(&fk.parent.clone(), vec![(parent_col.to_string(), value.clone())], depth + 1);
+                    let n = if unique {
+                        serial.to_string()
+                    } else {
+                        "1".to_string()
+                    };
+                    let value = if is_numeric(&col.data_type) {
+                        n
+                    } else {
+                        format!("'{n}'")
+                    };
+                    self.seed(
+                        &fk.parent.clone(),
+                        vec![(parent_col.to_string(), value.clone())],
+                        depth + 1,
+                    );
                     value
                 }
                 None => match dummy_value(&col.data_type, relation, serial) {
@@ -258,7 +370,10 @@ impl Seeder<'_> {
         self.out.push(format!(
             "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE VALUES ({}) ON CONFLICT DO NOTHING",
             sql_ident(relation.as_str()),
-            cols.iter().map(|c| sql_ident(c)).collect::<Vec<_>>().join(", "),
+            cols.iter()
+                .map(|c| sql_ident(c))
+                .collect::<Vec<_>>()
+                .join(", "),
             vals.join(", ")
         ));
     }
@@ -266,7 +381,11 @@ impl Seeder<'_> {
 
 fn is_numeric(data_type: &str) -> bool {
     let t = data_type.to_ascii_lowercase();
-    ["int", "serial", "numeric", "decimal", "real", "double", "float", "money"].iter().any(|k| t.contains(k))
+    [
+        "int", "serial", "numeric", "decimal", "real", "double", "float", "money",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
 }
 
 /// A value of `data_type` that satisfies common CHECK constraints (positive numbers, short text).
@@ -285,9 +404,14 @@ fn dummy_value(data_type: &str, relation: &RelationName, n: usize) -> Option<Str
         }
         Some(format!("'{}'", s.replace('\'', "''")))
     };
-    let declared_len = t
-        .split_once('(')
-        .and_then(|(_, rest)| rest.trim_end_matches(')').split(',').next()?.trim().parse::<usize>().ok());
+    let declared_len = t.split_once('(').and_then(|(_, rest)| {
+        rest.trim_end_matches(')')
+            .split(',')
+            .next()?
+            .trim()
+            .parse::<usize>()
+            .ok()
+    });
     if is_numeric(&t) {
         Some("1000000".into())
     } else if t.starts_with("bool") {
@@ -311,9 +435,18 @@ fn dummy_value(data_type: &str, relation: &RelationName, n: usize) -> Option<Str
 fn sql_ident(name: &str) -> String {
     name.split('.')
         .map(|part| {
-            let plain = part.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-                && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if plain { part.to_string() } else { format!("\"{}\"", part.replace('"', "\"\"")) }
+            let plain = part
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if plain {
+                part.to_string()
+            } else {
+                format!("\"{}\"", part.replace('"', "\"\""))
+            }
         })
         .collect::<Vec<_>>()
         .join(".")
@@ -325,7 +458,10 @@ mod tests {
 
     #[test]
     fn placeholders_are_bound_and_semicolons_dropped() {
-        assert_eq!(runnable("UPDATE t SET a = $1 WHERE id = $2;  "), "UPDATE t SET a = 1 WHERE id = 1");
+        assert_eq!(
+            runnable("UPDATE t SET a = $1 WHERE id = $2;  "),
+            "UPDATE t SET a = 1 WHERE id = 1"
+        );
     }
 
     #[test]
@@ -340,9 +476,15 @@ mod tests {
         let r = RelationName::new("customers");
         assert_eq!(dummy_value("varchar(5)", &r, 3).as_deref(), Some("'see-3'"));
         assert_eq!(dummy_value("char(3)", &r, 12).as_deref(), Some("'-12'"));
-        assert_eq!(dummy_value("text", &r, 2).as_deref(), Some("'seed-customers-2'"));
+        assert_eq!(
+            dummy_value("text", &r, 2).as_deref(),
+            Some("'seed-customers-2'")
+        );
         assert_eq!(dummy_value("bigint", &r, 0).as_deref(), Some("1000000"));
-        assert_eq!(dummy_value("numeric(12,2)", &r, 0).as_deref(), Some("1000000"));
+        assert_eq!(
+            dummy_value("numeric(12,2)", &r, 0).as_deref(),
+            Some("1000000")
+        );
         assert_eq!(dummy_value("mood_enum", &r, 0), None);
     }
 }

@@ -27,7 +27,10 @@ pub struct RuleInfo {
 impl RuleInfo {
     /// Link to the rule's documentation page.
     pub fn docs_url(&self) -> String {
-        format!("https://github.com/lockgraph/lockgraph/blob/main/docs/rules.md#{}", self.code.to_lowercase())
+        format!(
+            "https://github.com/lockgraph/lockgraph/blob/main/docs/rules.md#{}",
+            self.code.to_lowercase()
+        )
     }
 }
 

@@ -1,14 +1,16 @@
 //! The registry's invariants: four spellings of each rule in sync, codes unique, docs complete,
 //! docs/rules.md generated from the registry.
 
-use lockgraph_rules::{rules_markdown, REGISTRY};
+use lockgraph_rules::{REGISTRY, rules_markdown};
 
 fn camel(kebab: &str) -> String {
     kebab
         .split('-')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -18,13 +20,20 @@ fn four_spellings_agree() {
     for rule in REGISTRY {
         let i = rule.info();
         assert!(
-            i.code.len() == 5 && i.code.starts_with("LG") && i.code[2..].chars().all(|c| c.is_ascii_digit()),
+            i.code.len() == 5
+                && i.code.starts_with("LG")
+                && i.code[2..].chars().all(|c| c.is_ascii_digit()),
             "bad code {}",
             i.code
         );
         assert_eq!(camel(i.name), i.type_name, "{}: type name", i.code);
         let file = i.name.replace('-', "_") + ".rs";
-        assert!(i.file.ends_with(&format!("rules/{file}")), "{}: declared in {}, expected rules/{file}", i.code, i.file);
+        assert!(
+            i.file.ends_with(&format!("rules/{file}")),
+            "{}: declared in {}, expected rules/{file}",
+            i.code,
+            i.file
+        );
     }
 }
 
@@ -45,8 +54,17 @@ fn codes_and_names_are_unique_and_sorted() {
 fn every_rule_documents_the_four_sections() {
     for rule in REGISTRY {
         let doc = rule.info().doc;
-        for heading in ["## What it detects", "## Why it matters", "## Example", "## How to fix"] {
-            assert!(doc.contains(heading), "{} lacks `{heading}`", rule.info().code);
+        for heading in [
+            "## What it detects",
+            "## Why it matters",
+            "## Example",
+            "## How to fix",
+        ] {
+            assert!(
+                doc.contains(heading),
+                "{} lacks `{heading}`",
+                rule.info().code
+            );
         }
     }
 }

@@ -4,7 +4,8 @@ use crate::infer::{InferenceCache, StatementKind};
 use crate::normalize::make_statement;
 use crate::split::split_statements;
 use lockgraph_core::{
-    Diagnostic, Location, LockAcquisition, Schema, Statement, Transaction, TransactionKind,
+    Diagnostic, Location, LockAcquisition, RelationName, Schema, Statement, Transaction,
+    TransactionKind,
 };
 use std::sync::Arc;
 
@@ -22,6 +23,8 @@ pub struct SqlFileOptions {
 struct Open {
     tx: Transaction,
     savepoints: Vec<(String, usize)>,
+    /// Relations created in this transaction so far.
+    created: Vec<RelationName>,
 }
 
 /// Reads the transactions of one SQL file.
@@ -68,6 +71,7 @@ pub fn build_transactions(
             locks: Vec::new(),
         },
         savepoints: Vec::new(),
+        created: Vec::new(),
     };
     let statements = split_statements(text);
     let mut out = Vec::new();
@@ -90,9 +94,19 @@ pub fn build_transactions(
                 statement: Some(stmt.redacted.to_string()),
             });
         }
+        // Relations created earlier in the open transaction are invisible to other sessions:
+        // nobody can wait for locks on them, so they are left out.
+        if let Some(o) = open.as_mut() {
+            o.created.extend(inf.created.iter().cloned());
+        }
+        let private = open
+            .as_ref()
+            .map(|o| o.created.as_slice())
+            .unwrap_or_default();
         let acquisitions: Vec<LockAcquisition> = inf
             .locks
             .into_iter()
+            .filter(|l| !l.target.relation().is_some_and(|r| private.contains(r)))
             .map(|l| LockAcquisition {
                 target: l.target,
                 mode: l.mode,
@@ -200,6 +214,18 @@ mod tests {
             txs[1].locks[1].statement.location.to_string(),
             "dir/t.sql:5"
         );
+    }
+
+    #[test]
+    fn relations_created_in_the_transaction_take_no_visible_locks() {
+        let sql = "CREATE TABLE n (id int PRIMARY KEY, a_id int REFERENCES a (id));\nCREATE INDEX ON n (a_id);\nALTER TABLE n ADD COLUMN x int;\nLOCK a;";
+        let (txs, _) = build(sql, true);
+        assert!(
+            relations(&txs[0]).iter().all(|r| r == "a"),
+            "{:#?}",
+            txs[0].locks
+        );
+        assert_eq!(relations(&txs[0]).len(), 3);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 use crate::evidence::{describe_lock, label_at, locks_fingerprint, statement_index, txn_name};
-use crate::{declare_rule, repro, Analysis, Rule, RuleInfo};
+use crate::{Analysis, Rule, RuleInfo, declare_rule, repro};
 use lockgraph_core::{Finding, NodeKey, Suggestion};
 use lockgraph_graph::{Cycle, CycleOptions};
 
@@ -117,7 +117,12 @@ fn finding_for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Finding {
         format!(
             "{} lock {} in opposite orders and can deadlock",
             join_and(&names),
-            join_and(&relations.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>())
+            join_and(
+                &relations
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+            )
         )
     };
 
@@ -140,7 +145,13 @@ fn finding_for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Finding {
 fn suggestion_for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Suggestion {
     let nodes: Vec<NodeKey> = cycle.edges.iter().map(|e| e.from.clone()).collect();
     let order = a.graph.suggest_order(&nodes);
-    let pos = |n: &NodeKey| order.order.iter().position(|o| o == n).unwrap_or(usize::MAX);
+    let pos = |n: &NodeKey| {
+        order
+            .order
+            .iter()
+            .position(|o| o == n)
+            .unwrap_or(usize::MAX)
+    };
     let mut edits = Vec::new();
     for edge in &cycle.edges {
         if pos(&edge.from) < pos(&edge.to) {
@@ -170,7 +181,10 @@ fn suggestion_for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Suggestion {
             edits.push(edit);
         }
     }
-    Suggestion { order: order.order.iter().map(|n| n.to_string()).collect(), edits }
+    Suggestion {
+        order: order.order.iter().map(|n| n.to_string()).collect(),
+        edits,
+    }
 }
 
 fn join_and(items: &[String]) -> String {

@@ -1,5 +1,5 @@
 use crate::evidence::{describe_lock, label_at, locks_fingerprint, txn_name};
-use crate::{declare_rule, repro, Analysis, Rule, RuleInfo};
+use crate::{Analysis, Rule, RuleInfo, declare_rule, repro};
 use lockgraph_core::{Finding, LockAcquisition, LockMode, LockTarget, RowLockMode, Suggestion};
 
 declare_rule! {
@@ -48,7 +48,9 @@ impl Rule for LockUpgrade {
             }
             let mut reported: Vec<(usize, usize)> = Vec::new();
             for j in 0..txn.locks.len() {
-                let Some(i) = upgrade_source(&txn.locks, j) else { continue };
+                let Some(i) = upgrade_source(&txn.locks, j) else {
+                    continue;
+                };
                 // One finding per pair of statements.
                 let key = (stmt_pos(txn, i), stmt_pos(txn, j));
                 if reported.contains(&key) {
@@ -102,7 +104,12 @@ fn finding(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Finding {
     let (li, lj) = (&txn.locks[i], &txn.locks[j]);
     let target = li.target.node().to_string();
     let labels = vec![
-        label_at(li, format!("takes {} …", describe_lock(li, show)), false, show),
+        label_at(
+            li,
+            format!("takes {} …", describe_lock(li, show)),
+            false,
+            show,
+        ),
         label_at(
             lj,
             format!(
@@ -143,7 +150,10 @@ fn finding(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Finding {
         relations: vec![target],
         labels,
         fingerprint: locks_fingerprint(LockUpgrade::INFO.code, [li, lj]),
-        suggestion: Some(Suggestion { order: Vec::new(), edits: vec![edit] }),
+        suggestion: Some(Suggestion {
+            order: Vec::new(),
+            edits: vec![edit],
+        }),
         repro: repro::for_upgrade(a, t, i, j),
         notes: Vec::new(),
     }

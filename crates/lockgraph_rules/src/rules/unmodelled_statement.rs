@@ -1,4 +1,4 @@
-use crate::{declare_rule, Analysis, Rule, RuleInfo};
+use crate::{Analysis, Rule, RuleInfo, declare_rule};
 use lockgraph_core::{DiagnosticKind, Finding, Fingerprint, Label};
 
 declare_rule! {
@@ -56,7 +56,11 @@ pub(crate) fn diagnostics_to_findings(
                 primary: true,
                 statement: d.statement.clone(),
             }],
-            fingerprint: Fingerprint::of([info.code.as_bytes(), stmt.as_bytes(), d.location.path.as_bytes()]),
+            fingerprint: Fingerprint::of([
+                info.code.as_bytes(),
+                stmt.as_bytes(),
+                d.location.path.as_bytes(),
+            ]),
             suggestion: None,
             repro: None,
             notes: Vec::new(),

@@ -1,6 +1,6 @@
 use crate::evidence::{describe_lock, label_at, locks_fingerprint, txn_name};
 use crate::rules::lock_upgrade::same_target;
-use crate::{declare_rule, repro, Analysis, Rule, RuleInfo};
+use crate::{Analysis, Rule, RuleInfo, declare_rule, repro};
 use lockgraph_core::{Finding, LockAcquisition, LockTarget, Suggestion, Transaction};
 
 declare_rule! {
@@ -50,7 +50,9 @@ impl Rule for UnorderedRowLocks {
             let mut reported_relations = Vec::new();
             for j in 0..txn.locks.len() {
                 let lj = &txn.locks[j];
-                let LockTarget::Rows { relation, .. } = &lj.target else { continue };
+                let LockTarget::Rows { relation, .. } = &lj.target else {
+                    continue;
+                };
                 if reported_relations.contains(relation) || ordered_before(txn, j) {
                     continue;
                 }
@@ -62,7 +64,12 @@ impl Rule for UnorderedRowLocks {
                     out.push(single_finding(a, t, j, "runs in a loop"));
                 } else if unordered_set_select(lj) {
                     reported_relations.push(relation.clone());
-                    out.push(single_finding(a, t, j, "locks a set of rows without ORDER BY"));
+                    out.push(single_finding(
+                        a,
+                        t,
+                        j,
+                        "locks a set of rows without ORDER BY",
+                    ));
                 }
             }
         }
@@ -89,7 +96,9 @@ fn unordered_pair(locks: &[LockAcquisition], j: usize) -> Option<usize> {
     let kj = lj.target.key()?;
     (0..j).find(|&i| {
         let li = &locks[i];
-        let Some(ki) = li.target.key() else { return false };
+        let Some(ki) = li.target.key() else {
+            return false;
+        };
         li.target.relation() == lj.target.relation()
             && !same_target(&li.target, &lj.target)
             && ki.single_row
@@ -102,7 +111,13 @@ fn unordered_pair(locks: &[LockAcquisition], j: usize) -> Option<usize> {
 /// `SELECT … FOR UPDATE` (or NO KEY UPDATE) of a set of rows without ORDER BY.
 fn unordered_set_select(lock: &LockAcquisition) -> bool {
     let is_select = {
-        let head: String = lock.statement.redacted.trim_start().chars().take(6).collect();
+        let head: String = lock
+            .statement
+            .redacted
+            .trim_start()
+            .chars()
+            .take(6)
+            .collect();
         head.eq_ignore_ascii_case("select")
     };
     is_select
@@ -116,7 +131,13 @@ fn suggestion(txn: &Transaction, lock: &LockAcquisition) -> Suggestion {
     let cols = lock
         .target
         .key()
-        .map(|k| k.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "))
+        .map(|k| {
+            k.columns
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
         .unwrap_or_else(|| "id".into());
     Suggestion {
         order: Vec::new(),
@@ -142,10 +163,18 @@ fn pair_finding(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Finding {
         ),
         relations: vec![rel],
         labels: vec![
-            label_at(li, format!("takes {} …", describe_lock(li, show)), false, show),
+            label_at(
+                li,
+                format!("takes {} …", describe_lock(li, show)),
+                false,
+                show,
+            ),
             label_at(
                 lj,
-                format!("… then {}: another run may hold this row and wait for the first", describe_lock(lj, show)),
+                format!(
+                    "… then {}: another run may hold this row and wait for the first",
+                    describe_lock(lj, show)
+                ),
                 true,
                 show,
             ),

@@ -1,4 +1,4 @@
-use crate::{declare_rule, Analysis, Rule, RuleInfo};
+use crate::{Analysis, Rule, RuleInfo, declare_rule};
 use lockgraph_core::{DiagnosticKind, Finding};
 
 declare_rule! {

@@ -131,7 +131,10 @@ pub(crate) fn statement(w: &mut Walker<'_>, st: &Statement) {
         Statement::CreateTable(ct) => create_table(w, ct),
         // CREATE [MATERIALIZED] VIEW reads its query's tables (ACCESS SHARE); the new relation's
         // own locks are left out (see `create_table`).
-        Statement::CreateView(cv) => w.query(&cv.query, &[]),
+        Statement::CreateView(cv) => {
+            w.created.extend(relation_name(&cv.name));
+            w.query(&cv.query, &[])
+        }
         Statement::Drop {
             object_type,
             names,
@@ -154,6 +157,7 @@ pub(crate) fn statement(w: &mut Walker<'_>, st: &Statement) {
 /// sessions until its creating transaction commits, so nobody can ever wait for them, and
 /// modelling them would only add lock-order edges that cannot close a cycle.
 fn create_table(w: &mut Walker<'_>, ct: &sqlparser::ast::CreateTable) {
+    w.created.extend(relation_name(&ct.name));
     // PARTITION OF takes ACCESS EXCLUSIVE on the parent (sql-createtable.html).
     if let Some(parent) = ct.partition_of.as_ref().and_then(relation_name) {
         w.locks.table(&parent, Mode::AccessExclusive);

@@ -172,6 +172,7 @@ fn child_key(
         values,
         single_row: k.single_row && w.is_unique(child, &cols),
         ordered: false,
+        filters: Vec::new(),
     })
 }
 

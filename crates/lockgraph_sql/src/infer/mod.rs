@@ -73,6 +73,9 @@ pub struct Inference {
     /// Set when the statement could not be parsed or is not modelled; `locks` then holds what a
     /// tolerant scan could still find.
     pub problem: Option<(DiagnosticKind, String)>,
+    /// Relations the statement creates: later locks on them in the same transaction are
+    /// invisible to other sessions (see [`crate::build_transactions`]).
+    pub created: Vec<RelationName>,
 }
 
 impl Inference {
@@ -81,6 +84,7 @@ impl Inference {
             kind,
             locks: Vec::new(),
             problem: None,
+            created: Vec::new(),
         }
     }
 
@@ -230,6 +234,7 @@ fn infer_template(p: &Prepared, schema: &Schema) -> Inference {
             kind: StatementKind::Other,
             locks: found.locks.finish(),
             problem: found.problem,
+            created: Vec::new(),
         };
     }
     let parsed = if p.operators > MAX_OPERATORS {
@@ -263,6 +268,7 @@ fn infer_template(p: &Prepared, schema: &Schema) -> Inference {
                 kind: StatementKind::Other,
                 locks: walker.locks.finish(),
                 problem,
+                created: std::mem::take(&mut walker.created),
             }
         }
         Err(message) => {
@@ -271,6 +277,7 @@ fn infer_template(p: &Prepared, schema: &Schema) -> Inference {
                 kind: StatementKind::Other,
                 locks: locks.finish(),
                 problem: Some((DiagnosticKind::UnparseableStatement, message)),
+                created: Vec::new(),
             }
         }
     }
@@ -298,6 +305,11 @@ fn with_literals(shape: &Inference, literals: &[String]) -> Inference {
             .iter()
             .map(|v| reattach(v, literals).into())
             .collect(),
+        filters: k
+            .filters
+            .iter()
+            .map(|(c, v)| (c.clone(), reattach(v, literals).into()))
+            .collect(),
         ..k.clone()
     };
     let locks = shape
@@ -321,6 +333,7 @@ fn with_literals(shape: &Inference, literals: &[String]) -> Inference {
         kind: shape.kind.clone(),
         locks,
         problem: shape.problem.clone(),
+        created: shape.created.clone(),
     }
 }
 

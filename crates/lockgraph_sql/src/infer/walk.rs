@@ -75,6 +75,10 @@ pub(crate) struct Walker<'a> {
     pub problem: Option<(DiagnosticKind, String)>,
     /// The statement's leading words (`CALL`, `CREATE AGGREGATE`), for messages.
     pub lead: String,
+    /// Relations the statement creates (CREATE TABLE / VIEW / MATERIALIZED VIEW, SELECT INTO):
+    /// invisible to other sessions until commit, so later locks on them in the same
+    /// transaction cannot be waited for either.
+    pub created: Vec<RelationName>,
     clauses: Vec<(LockClauseText, bool)>,
     ctes: Vec<String>,
     depth: usize,
@@ -114,6 +118,7 @@ impl<'a> Walker<'a> {
             locks: Locks::default(),
             problem: None,
             lead,
+            created: Vec::new(),
             clauses: clauses.iter().map(|c| (c.clone(), false)).collect(),
             ctes: Vec::new(),
             depth: 0,
@@ -984,13 +989,14 @@ impl<'a> Walker<'a> {
                 .any(|c| c == "id")
                 .then(|| vec!["id".to_string()]),
         };
+        let mut filters = Vec::new();
         let (pairs, single_row) = match key {
-            Some(k) => (
-                eq.into_iter()
-                    .filter(|(c, _)| k.contains(c))
-                    .collect::<Vec<_>>(),
-                true,
-            ),
+            Some(k) => {
+                let (pairs, rest): (Vec<_>, Vec<_>) =
+                    eq.into_iter().partition(|(c, _)| k.contains(c));
+                filters = rest;
+                (pairs, true)
+            }
             None if eq.is_empty() && sets.is_empty() => return None,
             None => (eq.into_iter().chain(sets).collect(), false),
         };
@@ -1005,6 +1011,10 @@ impl<'a> Walker<'a> {
             values: pairs.iter().map(|(_, v)| Arc::from(v.as_str())).collect(),
             single_row,
             ordered,
+            filters: filters
+                .iter()
+                .map(|(c, v)| (Arc::from(c.as_str()), Arc::from(v.as_str())))
+                .collect(),
         })
     }
 }
@@ -1227,5 +1237,6 @@ pub(crate) fn key_from_given(
         values,
         single_row: single && unique,
         ordered: false,
+        filters: Vec::new(),
     })
 }
