@@ -36,11 +36,17 @@ pub fn for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Option<Repro> {
         let txn = &a.transactions[edge.witness.txn as usize];
         let held = statement_index(txn, &txn.locks[edge.witness.held as usize]);
         let acquired = statement_index(txn, &txn.locks[edge.witness.acquired as usize]);
-        let split = if held == acquired { held } else { held + 1 };
+        // When one statement takes both locks (a cascade, a foreign-key check), that statement
+        // holds the first and waits for the second by itself: it runs in phase one.
+        let second = if held == acquired {
+            Vec::new()
+        } else {
+            (held + 1..=acquired).collect()
+        };
         plans.push(SessionPlan {
             txn,
-            first: (0..split).collect(),
-            second: (split..=acquired).collect(),
+            first: (0..=held).collect(),
+            second,
         });
     }
     assemble(a, plans)
@@ -144,11 +150,19 @@ pub fn interleaved(a: &Analysis<'_>, txns: &[usize]) -> Option<Repro> {
 }
 
 fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>) -> Option<Repro> {
-    if plans.iter().any(|p| p.second.is_empty()) {
+    if plans.iter().all(|p| p.second.is_empty())
+        && plans.len() > 1
+        && plans.iter().any(|p| p.first.is_empty())
+    {
         return None;
     }
     let mut steps = Vec::new();
-    for (s, plan) in plans.iter().enumerate() {
+    // Phase one: sessions that hold their lock between statements go first; sessions whose one
+    // statement holds and waits go after them (that statement blocks on the previous session).
+    let (waiting_in_first, normal): (Vec<usize>, Vec<usize>) =
+        (0..plans.len()).partition(|&s| plans[s].second.is_empty());
+    for &s in normal.iter().chain(&waiting_in_first) {
+        let plan = &plans[s];
         if needs_begin(plan.txn) {
             steps.push(ReproStep {
                 session: s + 1,
@@ -157,16 +171,23 @@ fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>) -> Option<Repro> {
                 expect_block: false,
             });
         }
-        for &k in &plan.first {
-            steps.push(step(s + 1, &plan.txn.statements[k], false));
-        }
-    }
-    let last = plans.len() - 1;
-    for (s, plan) in plans.iter().enumerate() {
-        for (n, &k) in plan.second.iter().enumerate() {
-            let blocks = s != last && n + 1 == plan.second.len();
+        let blocks_at_end = plan.second.is_empty();
+        for (n, &k) in plan.first.iter().enumerate() {
+            let blocks = blocks_at_end && n + 1 == plan.first.len();
             steps.push(step(s + 1, &plan.txn.statements[k], blocks));
         }
+    }
+    // Phase two: each session runs on to the lock the next one holds; the last closes the cycle.
+    let last = normal.last().copied();
+    for &s in &normal {
+        let plan = &plans[s];
+        for (n, &k) in plan.second.iter().enumerate() {
+            let blocks = Some(s) != last && n + 1 == plan.second.len();
+            steps.push(step(s + 1, &plan.txn.statements[k], blocks));
+        }
+    }
+    if let Some(final_step) = steps.last_mut() {
+        final_step.expect_block = false;
     }
     let used: Vec<&Transaction> = plans.iter().map(|p| p.txn).collect();
     let stmts: Vec<&Arc<Statement>> = plans

@@ -44,7 +44,7 @@ pub trait Rule: Sync {
 
 /// Declares a rule type whose `///` doc comment becomes its documentation.
 ///
-/// ```ignore
+/// ```text
 /// declare_rule! {
 ///     /// ## What it detects
 ///     /// …

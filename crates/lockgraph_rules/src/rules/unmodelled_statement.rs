@@ -48,7 +48,15 @@ pub(crate) fn diagnostics_to_findings(
             code: info.code,
             name: info.name,
             severity: info.severity,
-            message: d.message.clone(),
+            message: match kind {
+                DiagnosticKind::UnparseableStatement => {
+                    format!(
+                        "the SQL parser rejected this statement ({}); its locks may be incomplete",
+                        d.message
+                    )
+                }
+                _ => d.message.clone(),
+            },
             relations: Vec::new(),
             labels: vec![Label {
                 location: d.location.clone(),

@@ -1,0 +1,7 @@
+-- The procedure's statements written out: every lock is modelled.
+CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL DEFAULT 0);
+
+BEGIN;
+UPDATE accounts SET balance = balance - 1 WHERE id = 1;
+UPDATE accounts SET balance = balance + 1 WHERE id = 1;
+COMMIT;
