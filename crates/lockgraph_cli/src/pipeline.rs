@@ -92,6 +92,11 @@ pub fn load_sql(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
         }
         loaded.sources.insert(file.name.as_str(), text.as_str());
     }
+    // The schema pass and the transaction pass both meet a statement the parser rejects.
+    loaded.diagnostics.sort();
+    loaded
+        .diagnostics
+        .dedup_by(|a, b| a.location == b.location && a.kind == b.kind);
     loaded.schema = schema;
     loaded.files = texts.len();
     loaded

@@ -264,9 +264,11 @@ fn setup_ddl(all: &[Arc<Statement>], under_test: &[&Transaction]) -> Vec<String>
         .collect()
 }
 
+/// A seeded row: its relation and key `(column, value)` pairs.
+type Row = (RelationName, Vec<(String, String)>);
+
 /// `INSERT … ON CONFLICT DO NOTHING` for every row the steps lock by a literal key.
 fn seed_rows(schema: &Schema, txns: &[&Transaction], stmts: &[&Arc<Statement>]) -> Vec<String> {
-    type Row = (RelationName, Vec<(String, String)>);
     let mut rows: Vec<Row> = Vec::new();
     let mut filters: BTreeMap<Row, Vec<(String, String)>> = BTreeMap::new();
     for txn in txns {
@@ -319,9 +321,9 @@ fn seed_rows(schema: &Schema, txns: &[&Transaction], stmts: &[&Arc<Statement>]) 
 struct Seeder<'a> {
     schema: &'a Schema,
     out: Vec<String>,
-    seen: BTreeSet<(RelationName, Vec<(String, String)>)>,
+    seen: BTreeSet<Row>,
     /// Extra column values per row (from the statements' filters).
-    filters: BTreeMap<(RelationName, Vec<(String, String)>), Vec<(String, String)>>,
+    filters: BTreeMap<Row, Vec<(String, String)>>,
 }
 
 impl Seeder<'_> {

@@ -126,6 +126,7 @@ fn finding_for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Finding {
         )
     };
 
+    let notes = other_witnesses(a, cycle);
     let suggestion = suggestion_for_cycle(a, cycle);
     let repro = repro::for_cycle(a, cycle);
     Finding {
@@ -138,7 +139,7 @@ fn finding_for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Finding {
         fingerprint: locks_fingerprint(LockOrderInversion::INFO.code, locks),
         suggestion: Some(suggestion),
         repro,
-        notes: Vec::new(),
+        notes,
     }
 }
 
@@ -193,4 +194,46 @@ fn join_and(items: &[String]) -> String {
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
+}
+
+/// Notes naming the other transactions that take an edge of the cycle the same way (with modes
+/// that close the same cycle): fixing only the reported one would leave them.
+fn other_witnesses(a: &Analysis<'_>, cycle: &Cycle) -> Vec<String> {
+    let k = cycle.edges.len();
+    let mut notes = Vec::new();
+    for (i, edge) in cycle.edges.iter().enumerate() {
+        let (prev, next) = (&cycle.edges[(i + k - 1) % k], &cycle.edges[(i + 1) % k]);
+        let Some(e) = a.graph.edge(&edge.from, &edge.to) else {
+            continue;
+        };
+        let mut others: Vec<&str> = e
+            .witnesses
+            .iter()
+            .filter(|w| {
+                w.witness.txn != edge.witness.txn
+                    && w.acquired_mode.conflicts_with(next.held)
+                    && prev.acquired.conflicts_with(w.held_mode)
+            })
+            .map(|w| &*a.transactions[w.witness.txn as usize].name)
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        if others.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> = others.iter().take(5).map(|n| format!("`{n}`")).collect();
+        let more = others.len().saturating_sub(5);
+        notes.push(format!(
+            "{} → {} is also locked in this order by {}{}",
+            edge.from,
+            edge.to,
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    notes
 }
