@@ -52,12 +52,13 @@ pub fn describe_lock(lock: &LockAcquisition, show_literals: bool) -> String {
             key: None,
         } => format!("{relation} rows"),
         LockTarget::Relation { relation } => relation.to_string(),
+        // Advisory keys are lock identifiers chosen by the code, like table names: shown.
         LockTarget::Advisory { key } => {
-            if show_literals {
-                format!("advisory lock {key}")
-            } else {
-                "advisory lock (key redacted)".to_string()
-            }
+            let strength = match lock.mode {
+                LockMode::Advisory(lockgraph_core::AdvisoryMode::Shared) => "shared",
+                _ => "exclusive",
+            };
+            return format!("advisory lock {key} ({strength})");
         }
     };
     let mode = match lock.mode {
