@@ -52,7 +52,7 @@ pub use mode::{
     AdvisoryMode, LockMode, ROW_CONFLICTS, RowLockMode, TABLE_CONFLICTS, TableLockMode,
 };
 pub use schema::{Column, ForeignKey, ReferentialAction, Schema, Table};
-pub use target::{KeyPredicate, LockTarget, NodeKey, RelationName};
+pub use target::{KeyPredicate, LockTarget, NodeKey, RelationName, is_plain_ident, quote_ident};
 pub use transaction::{
     Fingerprint, Implicit, Location, LockAcquisition, Statement, Transaction, TransactionKind,
 };

@@ -67,11 +67,41 @@ impl RelationName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name as SQL text, each dotted part quoted when it must be (`"Mixed"`, `billing.ledger`).
+    pub fn to_sql(&self) -> String {
+        self.0
+            .split('.')
+            .map(quote_ident)
+            .collect::<Vec<_>>()
+            .join(".")
+    }
 }
 
 impl fmt::Display for RelationName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// Whether PostgreSQL reads `ident` unchanged without quotes: lower-case letters, digits and `_`,
+/// not starting with a digit. (Reserved words are not checked.)
+pub fn is_plain_ident(ident: &str) -> bool {
+    ident
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && ident
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// An identifier as SQL text: unchanged when plain, else in double quotes with quotes doubled.
+pub fn quote_ident(ident: &str) -> String {
+    if is_plain_ident(ident) {
+        ident.to_string()
+    } else {
+        format!("\"{}\"", ident.replace('"', "\"\""))
     }
 }
 
@@ -251,6 +281,18 @@ mod tests {
             "billing.ledger"
         );
         assert_eq!(RelationName::parse("db.public.t").as_str(), "t");
+    }
+
+    #[test]
+    fn identifiers_are_quoted_only_when_needed() {
+        assert_eq!(RelationName::new("accounts").to_sql(), "accounts");
+        assert_eq!(RelationName::new("Mixed").to_sql(), "\"Mixed\"");
+        assert_eq!(
+            RelationName::new("billing.ledger").to_sql(),
+            "billing.ledger"
+        );
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert!(!is_plain_ident("1abc"));
     }
 
     #[test]

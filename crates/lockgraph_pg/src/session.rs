@@ -63,7 +63,4 @@ impl Session {
     }
 }
 
-/// `"name"` with embedded quotes doubled.
-pub(crate) fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
+pub(crate) use lockgraph_core::quote_ident;

@@ -99,6 +99,17 @@ impl<'a> Analysis<'a> {
     }
 }
 
+impl Analysis<'_> {
+    /// Transactions (with their index) that two concurrent runs of can overlap — the ones that
+    /// can deadlock with themselves (LG102, LG103). Migrations in one group never overlap.
+    pub fn self_concurrent(&self) -> impl Iterator<Item = (usize, &Transaction)> + '_ {
+        self.transactions
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.may_run_concurrently_with(t))
+    }
+}
+
 /// Every rule, in code order. Adding a rule means adding it here (and a fixture pair).
 pub static REGISTRY: &[&dyn Rule] = &[
     &rules::lock_order_inversion::LockOrderInversion,

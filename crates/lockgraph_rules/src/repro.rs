@@ -14,6 +14,7 @@ use crate::Analysis;
 use crate::evidence::statement_index;
 use lockgraph_core::{
     LockTarget, RelationName, Repro, ReproStep, Schema, Statement, Transaction, TransactionKind,
+    quote_ident,
 };
 use lockgraph_graph::Cycle;
 use regex::Regex;
@@ -54,14 +55,7 @@ pub fn for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Option<Repro> {
 
 /// Two runs of one transaction that both take lock `i`, then both ask for the stronger lock `j`.
 pub fn for_upgrade(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Option<Repro> {
-    let txn = &a.transactions[t];
-    let (si, sj) = (
-        statement_index(txn, &txn.locks[i]),
-        statement_index(txn, &txn.locks[j]),
-    );
-    if si >= sj {
-        return None;
-    }
+    let (txn, si, sj) = statement_pair(a, t, i, j)?;
     let plan = || SessionPlan {
         txn,
         first: (0..=si).collect(),
@@ -70,17 +64,25 @@ pub fn for_upgrade(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Option<Rep
     assemble(a, vec![plan(), plan()])
 }
 
-/// Two runs of one transaction with the keys the other way round: the second run takes the row
-/// of statement `j` first, then the row of statement `i`.
-pub fn for_unordered_pair(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Option<Repro> {
+/// Transaction `t` and the statement indices of its locks `i` and `j`, when `i`'s comes first.
+fn statement_pair<'a>(
+    a: &Analysis<'a>,
+    t: usize,
+    i: usize,
+    j: usize,
+) -> Option<(&'a Transaction, usize, usize)> {
     let txn = &a.transactions[t];
     let (si, sj) = (
         statement_index(txn, &txn.locks[i]),
         statement_index(txn, &txn.locks[j]),
     );
-    if si >= sj {
-        return None;
-    }
+    (si < sj).then_some((txn, si, sj))
+}
+
+/// Two runs of one transaction with the keys the other way round: the second run takes the row
+/// of statement `j` first, then the row of statement `i`.
+pub fn for_unordered_pair(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Option<Repro> {
+    let (txn, si, sj) = statement_pair(a, t, i, j)?;
     let first = SessionPlan {
         txn,
         first: (0..=si).collect(),
@@ -392,9 +394,9 @@ impl Seeder<'_> {
         }
         self.out.push(format!(
             "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE VALUES ({}) ON CONFLICT DO NOTHING",
-            sql_ident(relation.as_str()),
+            relation.to_sql(),
             cols.iter()
-                .map(|c| sql_ident(c))
+                .map(|c| quote_ident(c))
                 .collect::<Vec<_>>()
                 .join(", "),
             vals.join(", ")
@@ -454,27 +456,6 @@ fn dummy_value(data_type: &str, relation: &RelationName, n: usize) -> Option<Str
     }
 }
 
-/// Quotes an identifier (each dotted part) when PostgreSQL would fold or reject it unquoted.
-fn sql_ident(name: &str) -> String {
-    name.split('.')
-        .map(|part| {
-            let plain = part
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if plain {
-                part.to_string()
-            } else {
-                format!("\"{}\"", part.replace('"', "\"\""))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,13 +466,6 @@ mod tests {
             runnable("UPDATE t SET a = $1 WHERE id = $2;  "),
             "UPDATE t SET a = 1 WHERE id = 1"
         );
-    }
-
-    #[test]
-    fn identifiers_are_quoted_only_when_needed() {
-        assert_eq!(sql_ident("accounts"), "accounts");
-        assert_eq!(sql_ident("Mixed"), "\"Mixed\"");
-        assert_eq!(sql_ident("billing.ledger"), "billing.ledger");
     }
 
     #[test]

@@ -296,14 +296,7 @@ fn normalized_tokens(tokens: &[Token<'_>]) -> String {
             Kind::Word => out.push_str(&t.text.to_lowercase()),
             Kind::QuotedIdent => {
                 let folded = fold_ident(t);
-                let plain = folded
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-                    && folded
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-                if plain {
+                if lockgraph_core::is_plain_ident(&folded) {
                     out.push_str(&folded);
                 } else {
                     out.push_str(t.text);

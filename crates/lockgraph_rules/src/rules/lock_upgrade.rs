@@ -42,10 +42,7 @@ impl Rule for LockUpgrade {
     }
 
     fn check(&self, a: &Analysis<'_>, out: &mut Vec<Finding>) {
-        for (t, txn) in a.transactions.iter().enumerate() {
-            if !txn.may_run_concurrently_with(txn) {
-                continue;
-            }
+        for (t, txn) in a.self_concurrent() {
             let mut reported: Vec<(usize, usize)> = Vec::new();
             for j in 0..txn.locks.len() {
                 let Some(i) = upgrade_source(&txn.locks, j) else {

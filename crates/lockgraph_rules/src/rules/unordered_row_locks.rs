@@ -43,10 +43,7 @@ impl Rule for UnorderedRowLocks {
     }
 
     fn check(&self, a: &Analysis<'_>, out: &mut Vec<Finding>) {
-        for (t, txn) in a.transactions.iter().enumerate() {
-            if !txn.may_run_concurrently_with(txn) {
-                continue;
-            }
+        for (t, txn) in a.self_concurrent() {
             let mut reported_relations = Vec::new();
             for j in 0..txn.locks.len() {
                 let lj = &txn.locks[j];
