@@ -38,6 +38,8 @@ pub mod error;
 pub mod finding;
 /// Lock modes and conflict matrices.
 pub mod mode;
+/// Runtime evidence: reported deadlocks and lock waits.
+pub mod observed;
 /// Tables, keys, foreign keys.
 pub mod schema;
 /// Lock targets and graph nodes.
@@ -50,6 +52,9 @@ pub use error::Error;
 pub use finding::{Finding, Label, Repro, ReproStep, Severity, Suggestion};
 pub use mode::{
     AdvisoryMode, LockMode, ROW_CONFLICTS, RowLockMode, TABLE_CONFLICTS, TableLockMode,
+};
+pub use observed::{
+    DeadlockEdge, DeadlockParticipant, LockWait, ObservedDeadlock, WaitOutcome,
 };
 pub use schema::{Column, ForeignKey, ReferentialAction, Schema, Table};
 pub use target::{KeyPredicate, LockTarget, NodeKey, RelationName, is_plain_ident, quote_ident};

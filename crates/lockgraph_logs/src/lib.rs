@@ -1,0 +1,1 @@
+//! placeholder: PostgreSQL log analysis (being built).
