@@ -64,7 +64,7 @@ pub struct ObservedDeadlock {
 }
 
 /// A lock wait the server reported (`log_lock_waits`): who waited for what, behind whom.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LockWait {
     /// Where (`still waiting` line).
     pub location: Location,
