@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Statically check SQL files and migrations for deadlock hazards.
     Check(CheckArgs),
+    /// Analyse PostgreSQL server logs: deadlocks explained, lock waits, deadlocks predicted.
+    Logs(LogsArgs),
     /// List the rules (or print their documentation as Markdown).
     Rules {
         /// Print the full documentation as Markdown (what docs/rules.md contains).
@@ -73,6 +75,52 @@ pub struct CheckArgs {
     /// Show SQL literals in output (they are redacted by default: logs and code carry data).
     #[arg(long)]
     pub show_literals: bool,
+}
+
+/// Options of `lockgraph logs`.
+#[derive(Debug, clap::Args)]
+pub struct LogsArgs {
+    /// Log files (plain, .gz, .zst; `-` for stdin). Rotated sets are read in time order.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The server's log_line_prefix (stderr logs); detected from the file when omitted.
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Log format; detected from the content when omitted.
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormatArg>,
+    /// SQL files or directories (migrations, schema dump) that give keys and foreign keys.
+    #[arg(long, value_name = "PATH")]
+    pub schema: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Only run these rules (codes or names, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules (codes or names, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Show SQL literals in output (redacted by default: logs carry personal data).
+    #[arg(long)]
+    pub show_literals: bool,
+    /// Never draw a progress bar (it is drawn only when stderr is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    /// stderr / syslog-style text with log_line_prefix.
+    Stderr,
+    /// csvlog.
+    Csv,
+    /// jsonlog (PostgreSQL 15+).
+    Json,
 }
 
 /// Output formats.

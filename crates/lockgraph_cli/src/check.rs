@@ -10,7 +10,7 @@ use lockgraph_rules::{Analysis, CheckOptions};
 
 /// Runs the check; returns the exit code.
 pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
-    let selected = selected_rules(args)?;
+    let selected = selected_rules(&args.select, &args.ignore)?;
     let load_opts = LoadOptions {
         file_transaction: args.file_transaction.clone(),
         migration_transactions: !args.no_migration_transactions,
@@ -48,18 +48,7 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
         transactions: loaded.transactions.len(),
         files: loaded.files,
     };
-    let rendered = match args.format {
-        Format::Text => lockgraph_report::render_text(
-            &report,
-            TextOptions {
-                color: use_color(color),
-            },
-        ),
-        Format::Json => lockgraph_report::render_json(&report),
-        Format::Dot => lockgraph_report::render_dot(&report),
-        Format::Mermaid => lockgraph_report::render_mermaid(&report),
-    };
-    print(&rendered)?;
+    print(&render(args.format, &report, color))?;
 
     if !loaded.errors.is_empty() {
         return Ok(2);
@@ -67,7 +56,11 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
     Ok(if fails(&findings, args.fail_on) { 1 } else { 0 })
 }
 
-fn selected_rules(args: &CheckArgs) -> anyhow::Result<Vec<&'static str>> {
+/// The rule codes to run: `--select` (default: all) minus `--ignore`.
+pub(crate) fn selected_rules(
+    select: &[String],
+    ignore: &[String],
+) -> anyhow::Result<Vec<&'static str>> {
     let resolve = |names: &[String]| -> anyhow::Result<Vec<&'static str>> {
         names
             .iter()
@@ -78,20 +71,36 @@ fn selected_rules(args: &CheckArgs) -> anyhow::Result<Vec<&'static str>> {
             })
             .collect()
     };
-    let mut selected = if args.select.is_empty() {
+    let mut selected = if select.is_empty() {
         lockgraph_rules::REGISTRY
             .iter()
             .map(|r| r.info().code)
             .collect()
     } else {
-        resolve(&args.select)?
+        resolve(select)?
     };
-    let ignored = resolve(&args.ignore)?;
+    let ignored = resolve(ignore)?;
     selected.retain(|c| !ignored.contains(c));
     Ok(selected)
 }
 
-fn fails(findings: &[Finding], fail_on: FailOn) -> bool {
+/// Renders a report in the chosen format.
+pub(crate) fn render(format: Format, report: &Report<'_>, color: ColorChoice) -> String {
+    match format {
+        Format::Text => lockgraph_report::render_text(
+            report,
+            TextOptions {
+                color: use_color(color),
+            },
+        ),
+        Format::Json => lockgraph_report::render_json(report),
+        Format::Dot => lockgraph_report::render_dot(report),
+        Format::Mermaid => lockgraph_report::render_mermaid(report),
+    }
+}
+
+/// Whether findings reach `--fail-on`.
+pub(crate) fn fails(findings: &[Finding], fail_on: FailOn) -> bool {
     let threshold = match fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,

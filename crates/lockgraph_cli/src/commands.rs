@@ -8,6 +8,7 @@ use anyhow::Context;
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Check(args) => crate::check::run(&args, cli.color),
+        Command::Logs(args) => crate::logs::run(&args, cli.color),
         Command::Rules { markdown } => {
             if markdown {
                 print(&lockgraph_rules::rules_markdown())?;

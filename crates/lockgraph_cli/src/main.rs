@@ -7,6 +7,7 @@
 mod args;
 mod check;
 mod commands;
+mod logs;
 mod output;
 
 use clap::Parser;

@@ -63,7 +63,8 @@ fn fixtures() -> Vec<(String, String, bool)> {
         for f in std::fs::read_dir(&code_dir).unwrap() {
             let f = f.unwrap().path();
             let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            if name.ends_with(".sql") && (name.starts_with("bad_") || name.starts_with("good_")) {
+            let input = name.ends_with(".sql") || name.ends_with(".log");
+            if input && (name.starts_with("bad_") || name.starts_with("good_")) {
                 let rel = format!("tests/data/rules/{code}/{name}");
                 out.push((code.clone(), rel, name.starts_with("bad_")));
             }
@@ -71,6 +72,15 @@ fn fixtures() -> Vec<(String, String, bool)> {
     }
     out.sort();
     out
+}
+
+/// Server-log fixtures (runtime rules, 4xx) go through `lockgraph logs`, SQL through `check`.
+fn command_for(path: &str) -> &'static str {
+    if path.ends_with(".log") {
+        "logs"
+    } else {
+        "check"
+    }
 }
 
 #[test]
@@ -100,7 +110,7 @@ fn lockgraph_rules_codes() -> Vec<String> {
 #[test]
 fn bad_fixtures_report_their_rule_and_good_ones_do_not() {
     for (code, path, bad) in fixtures() {
-        let (exit, v) = json(&["check", &path, "--fail-on", "info"]);
+        let (exit, v) = json(&[command_for(&path), &path, "--fail-on", "info"]);
         let found = codes(&v);
         if bad {
             assert!(
@@ -120,7 +130,7 @@ fn bad_fixture_text_snapshots() {
         if !bad {
             continue;
         }
-        let r = run(&["check", &path]);
+        let r = run(&[command_for(&path), &path]);
         let name = format!(
             "{code}__{}",
             Path::new(&path).file_stem().unwrap().to_string_lossy()

@@ -53,9 +53,7 @@ pub use finding::{Finding, Label, Repro, ReproStep, Severity, Suggestion};
 pub use mode::{
     AdvisoryMode, LockMode, ROW_CONFLICTS, RowLockMode, TABLE_CONFLICTS, TableLockMode,
 };
-pub use observed::{
-    DeadlockEdge, DeadlockParticipant, LockWait, ObservedDeadlock, WaitOutcome,
-};
+pub use observed::{DeadlockEdge, DeadlockParticipant, LockWait, ObservedDeadlock, WaitOutcome};
 pub use schema::{Column, ForeignKey, ReferentialAction, Schema, Table};
 pub use target::{KeyPredicate, LockTarget, NodeKey, RelationName, is_plain_ident, quote_ident};
 pub use transaction::{

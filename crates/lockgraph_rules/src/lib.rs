@@ -37,7 +37,7 @@ pub mod rules;
 
 pub use rule::{Rule, RuleInfo};
 
-use lockgraph_core::{Diagnostic, Finding, Schema, Statement, Transaction};
+use lockgraph_core::{Diagnostic, Finding, ObservedDeadlock, Schema, Statement, Transaction};
 use lockgraph_graph::LockGraph;
 use std::sync::Arc;
 
@@ -72,6 +72,8 @@ pub struct Analysis<'a> {
     pub schema: &'a Schema,
     /// Every statement of the input in input order (reproductions replay its DDL as setup).
     pub statements: &'a [Arc<Statement>],
+    /// Deadlocks the server reported (from logs or live inspection); empty for static checks.
+    pub deadlocks: &'a [ObservedDeadlock],
     /// The lock-order graph over `transactions`.
     pub graph: LockGraph,
     /// Options.
@@ -93,9 +95,16 @@ impl<'a> Analysis<'a> {
             diagnostics,
             schema,
             statements,
+            deadlocks: &[],
             graph,
             options,
         }
+    }
+
+    /// Adds the deadlocks a server reported (the 4xx rules read them).
+    pub fn with_deadlocks(mut self, deadlocks: &'a [ObservedDeadlock]) -> Self {
+        self.deadlocks = deadlocks;
+        self
     }
 }
 
@@ -115,6 +124,7 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &rules::lock_order_inversion::LockOrderInversion,
     &rules::lock_upgrade::LockUpgrade,
     &rules::unordered_row_locks::UnorderedRowLocks,
+    &rules::deadlock_observed::DeadlockObserved,
     &rules::unparseable_statement::UnparseableStatement,
     &rules::unmodelled_statement::UnmodelledStatement,
 ];

@@ -1,5 +1,7 @@
 //! One module per rule; the file name is the rule's name in snake case.
 
+/// LG401 `deadlock-observed`.
+pub mod deadlock_observed;
 /// LG101 `lock-order-inversion`.
 pub mod lock_order_inversion;
 /// LG102 `lock-upgrade`.

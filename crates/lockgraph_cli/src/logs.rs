@@ -1,0 +1,166 @@
+//! `lockgraph logs`: server logs → transactions per session, deadlock reports, lock waits →
+//! the same rules as `check` (LG1xx predicted from observed orders, LG401 for reported
+//! deadlocks) → report → exit code.
+
+use crate::args::{ColorChoice, Format, LogFormatArg, LogsArgs};
+use crate::check::{fails, render, selected_rules};
+use crate::output::print;
+use lockgraph_cli::pipeline::{LoadOptions, load_sql};
+use lockgraph_logs::{LogAnalyzer, LogFormat, LogOptions};
+use lockgraph_report::{GraphView, Report, Sources};
+use lockgraph_rules::{Analysis, CheckOptions};
+use std::io::{BufRead, IsTerminal, Read};
+
+/// Runs the log analysis; returns the exit code.
+pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
+    let selected = selected_rules(&args.select, &args.ignore)?;
+    let schema = if args.schema.is_empty() {
+        lockgraph_core::Schema::default()
+    } else {
+        let loaded = load_sql(&args.schema, &LoadOptions::default());
+        for e in &loaded.errors {
+            eprintln!("lockgraph: error: {e}");
+        }
+        loaded.schema
+    };
+    let opts = LogOptions {
+        format: args.log_format.map(|f| match f {
+            LogFormatArg::Stderr => LogFormat::Stderr,
+            LogFormatArg::Csv => LogFormat::Csv,
+            LogFormatArg::Json => LogFormat::Json,
+        }),
+        prefix: args.prefix.clone(),
+        ..LogOptions::default()
+    };
+    let mut analyzer = LogAnalyzer::new(opts, schema.clone());
+    let mut input_error = false;
+    let progress = !args.no_progress && std::io::stderr().is_terminal();
+    for path in lockgraph_logs::order_inputs(args.files.clone()) {
+        let name = path.to_string_lossy().into_owned();
+        let reader = match lockgraph_logs::open_input(&path) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("lockgraph: error: {name}: {e}");
+                input_error = true;
+                continue;
+            }
+        };
+        let total = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let result = if progress {
+            let bar = indicatif::ProgressBar::new(total).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} {wide_bar} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_message(name.clone());
+            let counted = std::io::BufReader::with_capacity(
+                1 << 20,
+                Counting {
+                    inner: reader,
+                    bar: bar.clone(),
+                },
+            );
+            let r = analyzer.feed(&name, counted);
+            bar.finish_and_clear();
+            r
+        } else {
+            analyzer.feed(&name, reader)
+        };
+        if let Err(e) = result {
+            eprintln!("lockgraph: error: {name}: {e}");
+            input_error = true;
+        }
+    }
+    let analysis = analyzer.finish();
+    for w in &analysis.warnings {
+        eprintln!("lockgraph: warning: {}: {}", w.location, w.message);
+    }
+    let stored = analysis.warnings.len() as u64;
+    let total_warnings = analysis.stats.warnings_total();
+    if total_warnings > stored {
+        eprintln!(
+            "lockgraph: warning: {} more warnings not shown",
+            total_warnings - stored
+        );
+    }
+
+    let options = CheckOptions {
+        show_literals: args.show_literals,
+        ..CheckOptions::default()
+    };
+    let rules = Analysis::new(
+        &analysis.transactions,
+        &analysis.diagnostics,
+        &schema,
+        &[],
+        options,
+    )
+    .with_deadlocks(&analysis.deadlocks);
+    let mut findings = lockgraph_rules::check(&rules, &selected);
+    if args.schema.is_empty() {
+        // Without the DDL a reproduction cannot create the tables: do not offer one.
+        for f in &mut findings {
+            f.repro = None;
+        }
+    }
+    let graph = GraphView::build(&rules.graph, &analysis.transactions, &findings);
+    let sources = Sources::default();
+    let report = Report {
+        findings: &findings,
+        graph: &graph,
+        sources: &sources,
+        transactions: analysis.shape_counts.iter().sum::<u64>() as usize,
+        files: args.files.len(),
+    };
+    let mut out = render(args.format, &report, color);
+    if args.format == Format::Text {
+        out.push_str(&lock_wait_summary(&analysis.lock_waits));
+    }
+    print(&out)?;
+    if input_error {
+        return Ok(2);
+    }
+    Ok(if fails(&findings, args.fail_on) { 1 } else { 0 })
+}
+
+/// Root blockers and the worst waits, for the text report.
+fn lock_wait_summary(waits: &[lockgraph_core::LockWait]) -> String {
+    if waits.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("\nlock waits: {}\n", waits.len());
+    for (pid, behind) in lockgraph_logs::root_blockers(waits).into_iter().take(5) {
+        out.push_str(&format!(
+            "  root blocker: process {pid} ({behind} waiting behind it)\n"
+        ));
+    }
+    let mut worst: Vec<&lockgraph_core::LockWait> = waits.iter().collect();
+    worst.sort_by(|a, b| b.waited_ms.total_cmp(&a.waited_ms));
+    for w in worst.into_iter().take(5) {
+        let on = w
+            .relation
+            .as_ref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {}: process {} waited {:.0} ms for {} on {}{on}, outcome {:?}\n",
+            w.location, w.waiter, w.waited_ms, w.mode, w.target, w.outcome
+        ));
+    }
+    out
+}
+
+/// A reader that advances a progress bar by the bytes it reads.
+struct Counting<R> {
+    inner: R,
+    bar: indicatif::ProgressBar,
+}
+
+impl<R: BufRead> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}

@@ -1,0 +1,151 @@
+use crate::evidence::shown_statement;
+use crate::{Analysis, Rule, RuleInfo, declare_rule};
+use lockgraph_core::{Finding, Label, NodeKey, ObservedDeadlock, Suggestion};
+
+declare_rule! {
+    /// ## What it detects
+    /// A deadlock the server reported (`ERROR: deadlock detected`, SQLSTATE 40P01), explained:
+    /// the cycle of waits, and for every process the statements of its transaction that took the
+    /// locks closing the cycle — joined from the log's statement logging. Repeats of the same
+    /// deadlock (same statements, relations and modes) are grouped with a count and time span.
+    ///
+    /// ## Why it matters
+    /// The server prints only process ids, object ids and each process's *current* statement;
+    /// the statements that took the other half of the cycle are scattered earlier in the log.
+    /// One aborted transaction per occurrence reaches your users as an error or a retry.
+    ///
+    /// ## Example
+    /// ```text
+    /// ERROR:  deadlock detected
+    /// DETAIL:  Process 5477 waits for ShareLock on transaction 729; blocked by process 5478.
+    ///          Process 5478 waits for ShareLock on transaction 728; blocked by process 5477.
+    /// ```
+    ///
+    /// ## How to fix
+    /// Make every transaction in the cycle take its locks in one global order (lockgraph
+    /// suggests one from all transactions seen in the log), or take the strongest lock first.
+    /// Enable `log_statement` (or `log_min_duration_statement = 0`) and a `log_line_prefix`
+    /// with `%p` or `%c` so that lockgraph can show the whole transactions.
+    pub struct DeadlockObserved {
+        code: "LG401",
+        name: "deadlock-observed",
+        severity: Error,
+        summary: "The server reported a deadlock; here is the cycle and the statements behind it",
+    }
+}
+
+impl Rule for DeadlockObserved {
+    fn info(&self) -> &'static RuleInfo {
+        &Self::INFO
+    }
+
+    fn check(&self, a: &Analysis<'_>, out: &mut Vec<Finding>) {
+        for d in a.deadlocks {
+            out.push(finding(a, d));
+        }
+    }
+}
+
+fn finding(a: &Analysis<'_>, d: &ObservedDeadlock) -> Finding {
+    let show = a.options.show_literals;
+    let relations: Vec<String> = d.relations.iter().map(|r| r.to_string()).collect();
+    let pids: Vec<String> = d.edges.iter().map(|e| e.waiter.to_string()).collect();
+    let victim = d.participants.iter().find(|p| p.victim).map(|p| p.pid);
+    let mut labels = vec![Label {
+        location: d.location.clone(),
+        message: match victim {
+            Some(v) => format!("deadlock detected; process {v} was aborted"),
+            None => "deadlock detected".to_string(),
+        },
+        primary: true,
+        statement: None,
+    }];
+    for edge in &d.edges {
+        let Some(p) = d.participants.iter().find(|p| p.pid == edge.waiter) else {
+            continue;
+        };
+        let last = p.statements.len().saturating_sub(1);
+        for (k, stmt) in p.statements.iter().enumerate() {
+            let message = if k == last {
+                let on = edge
+                    .relation
+                    .as_ref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
+                format!(
+                    "process {} waits here for {} on {}{on}, held by process {}",
+                    p.pid, edge.mode, edge.target, edge.blocker
+                )
+            } else {
+                format!(
+                    "process {} ran this earlier in its transaction (step {})",
+                    p.pid,
+                    k + 1
+                )
+            };
+            labels.push(Label {
+                location: stmt.location.clone(),
+                message,
+                primary: false,
+                statement: Some(shown_statement(stmt, show)),
+            });
+        }
+        if let (true, Some(cur)) = (p.statements.is_empty(), &p.current) {
+            labels.push(Label {
+                location: cur.location.clone(),
+                message: format!(
+                    "process {} was running this, waiting for {} on {}, held by process {}",
+                    p.pid, edge.mode, edge.target, edge.blocker
+                ),
+                primary: false,
+                statement: Some(shown_statement(cur, show)),
+            });
+        }
+    }
+    let span = match (&d.first_seen, &d.last_seen) {
+        (Some(f), Some(l)) if d.count > 1 => format!(" {} times between {f} and {l}", d.count),
+        (Some(f), _) => format!(" at {f}"),
+        _ if d.count > 1 => format!(" {} times", d.count),
+        _ => String::new(),
+    };
+    let on = if relations.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " on {}",
+            relations
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let mut notes = Vec::new();
+    if d.participants.iter().all(|p| p.statements.len() <= 1) {
+        notes.push(
+            "only the current statements are known: enable log_statement = 'all' (or \
+             log_min_duration_statement = 0) with %p or %c in log_line_prefix to see whole transactions"
+                .to_string(),
+        );
+    }
+    let nodes: Vec<NodeKey> = d.relations.iter().cloned().map(NodeKey::Relation).collect();
+    let suggestion = (!nodes.is_empty()).then(|| {
+        let order = a.graph.suggest_order(&nodes);
+        Suggestion {
+            order: order.order.iter().map(|n| n.to_string()).collect(),
+            edits: Vec::new(),
+        }
+    });
+    Finding {
+        code: DeadlockObserved::INFO.code,
+        name: DeadlockObserved::INFO.name,
+        severity: DeadlockObserved::INFO.severity,
+        message: format!("deadlock between processes {}{on}{span}", pids.join(", ")),
+        relations,
+        labels,
+        fingerprint: d.signature,
+        suggestion,
+        repro: None,
+        notes,
+    }
+}
