@@ -324,3 +324,60 @@ fn replace_between(text: &str, start: &str, end: &str, with: &str) -> String {
     };
     format!("{}{start}{with}{}", &text[..a], &text[b..])
 }
+
+/// A log in which two transaction shapes ran in opposite orders without deadlocking yet: the
+/// deadlock is predicted (LG101) from the observed orders, and no deadlock is reported (LG401).
+#[test]
+fn logs_predict_deadlocks_that_have_not_happened_yet() {
+    let (exit, v) = json(&["logs", "samples/logs/postgresql-old.log.gz"]);
+    assert_eq!(exit, 1);
+    let findings = v["findings"].as_array().unwrap();
+    let lg101: Vec<_> = findings.iter().filter(|f| f["code"] == "LG101").collect();
+    assert_eq!(lg101.len(), 1, "{v:#}");
+    assert_eq!(
+        lg101[0]["relations"],
+        serde_json::json!(["accounts", "ledger"])
+    );
+    assert!(
+        lg101[0]["locations"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("postgresql-old.log.gz")
+    );
+    assert!(!findings.iter().any(|f| f["code"] == "LG401"));
+}
+
+/// Every deadlock of the sample log is reported with its relations, and the literals of the
+/// statements (account ids, amounts) never reach the output unless asked for.
+#[test]
+fn logs_explain_reported_deadlocks_with_literals_redacted() {
+    let (_, v) = json(&["logs", "samples/logs/postgresql.log"]);
+    let lg401: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "LG401")
+        .collect();
+    assert_eq!(lg401.len(), 8, "{v:#}");
+    let relations: Vec<String> = lg401.iter().map(|f| f["relations"].to_string()).collect();
+    assert!(
+        relations
+            .iter()
+            .any(|r| r.contains("accounts") && r.contains("ledger")),
+        "{relations:?}"
+    );
+    let text = serde_json::to_string(&lg401).unwrap();
+    assert!(!text.contains("balance - 1 "), "literals leaked: {text}");
+    let shown = run(&[
+        "logs",
+        "samples/logs/postgresql.log",
+        "--format",
+        "json",
+        "--show-literals",
+    ])
+    .stdout;
+    assert!(
+        shown.contains("balance - 1 WHERE id = 1"),
+        "--show-literals shows statements as logged"
+    );
+}
