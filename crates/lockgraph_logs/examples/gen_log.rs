@@ -98,6 +98,19 @@ fn parse_args() -> Result<Args, String> {
             println!("{USAGE}");
             std::process::exit(0);
         }
+        const VALUED: &[&str] = &[
+            "--size-mb",
+            "--out",
+            "--seed",
+            "--sessions",
+            "--shapes",
+            "--deadlock-every",
+            "--wait-every",
+            "--reconnect-every",
+        ];
+        if !VALUED.contains(&flag.as_str()) {
+            return Err(format!("unknown option {flag}"));
+        }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let num = || -> Result<u64, String> {
             value

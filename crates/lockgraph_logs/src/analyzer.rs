@@ -192,10 +192,12 @@ impl LogAnalyzer {
     }
 }
 
-/// One statement of an open transaction: a span of the transaction's text arena.
+/// One statement of an open transaction: spans of the transaction's text arena (the text as
+/// logged, then its parameters detail).
 #[derive(Clone, Copy, Debug)]
 struct Rec {
     start: u32,
+    params: u32,
     end: u32,
     src: u32,
     line: u32,
@@ -213,10 +215,62 @@ pub(crate) struct OpenTx {
 }
 
 impl OpenTx {
-    fn texts(&self) -> impl Iterator<Item = (&str, u32, u32)> {
+    /// The statements as they ran (bind parameters substituted now: only new shapes and
+    /// deadlock reports need the text).
+    fn texts(&self) -> Vec<(String, u32, u32)> {
         self.stmts
             .iter()
-            .map(|r| (&self.arena[r.start as usize..r.end as usize], r.src, r.line))
+            .map(|r| {
+                let sql = Sql {
+                    text: &self.arena[r.start as usize..r.params as usize],
+                    params: &self.arena[r.params as usize..r.end as usize],
+                };
+                (sql.resolved(), r.src, r.line)
+            })
+            .collect()
+    }
+}
+
+/// A logged statement: its text as logged and, for an extended-protocol `execute`, the
+/// `parameters: $1 = …` detail, substituted only when the text is needed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sql<'a> {
+    pub text: &'a str,
+    pub params: &'a str,
+}
+
+impl<'a> Sql<'a> {
+    /// A statement without parameters.
+    pub(crate) fn plain(text: &'a str) -> Self {
+        Sql { text, params: "" }
+    }
+
+    /// The statement with its parameters in place.
+    pub(crate) fn resolved(&self) -> String {
+        let mut out = String::new();
+        if self.params.is_empty() {
+            out.push_str(self.text);
+            return out;
+        }
+        let mut ranges = Vec::new();
+        parse_parameters(self.params, &mut ranges);
+        if ranges.is_empty() {
+            out.push_str(self.text);
+            return out;
+        }
+        let params = self.params;
+        substitute_parameters(
+            self.text,
+            |n| {
+                ranges
+                    .get(n.checked_sub(1)?)
+                    .copied()
+                    .flatten()
+                    .map(|(a, z)| &params[a..z])
+            },
+            &mut out,
+        );
+        out
     }
 }
 
@@ -242,9 +296,9 @@ pub(crate) struct Session {
 
 impl Session {
     /// The statements of the open transaction: (text, source index, line).
-    pub(crate) fn open_statements(&self) -> Vec<(&str, u32, u32)> {
+    pub(crate) fn open_statements(&self) -> Vec<(String, u32, u32)> {
         match &self.open {
-            Some(tx) => tx.texts().collect(),
+            Some(tx) => tx.texts(),
             None => Vec::new(),
         }
     }
@@ -361,7 +415,6 @@ pub(crate) struct State {
     max_open: usize,
     norm: Vec<u8>,
     subst: String,
-    params: Vec<Option<(usize, usize)>>,
     /// Shape hash, multi-statement flag and control kind of statement texts without literals,
     /// by text hash.
     norm_cache: FxHashMap<u64, (u64, bool, Control)>,
@@ -402,7 +455,6 @@ impl State {
             max_open: opts.max_open_transactions.max(1),
             norm: Vec::new(),
             subst: String::new(),
-            params: Vec::new(),
             norm_cache: FxHashMap::default(),
         }
     }
@@ -470,34 +522,34 @@ impl State {
                 let m = e.message.as_str();
                 if let Some(sm) = parse_statement_message(m) {
                     let raw = text_hash(sm.text);
-                    let mut subst = std::mem::take(&mut self.subst);
-                    let expanded = if sm.execute {
-                        let mut params = std::mem::take(&mut self.params);
-                        parse_parameters(&e.detail, &mut params);
-                        let any = !params.is_empty();
-                        if any {
-                            let detail = e.detail.as_str();
-                            substitute_parameters(
-                                sm.text,
-                                |n| {
-                                    params
-                                        .get(n.checked_sub(1)?)
-                                        .copied()
-                                        .flatten()
-                                        .map(|(a, z)| &detail[a..z])
-                                },
-                                &mut subst,
-                            );
-                        }
-                        self.params = params;
-                        any
+                    if sm.execute {
+                        let sql = Sql {
+                            text: sm.text,
+                            params: &e.detail,
+                        };
+                        self.on_statement(e.session, e.pid, sql, e.line, sm.before, raw);
+                    } else if e.detail.starts_with("prepare: ") {
+                        let mut subst = std::mem::take(&mut self.subst);
+                        let sql = if expand_execute(sm.text, &e.detail, &mut subst) {
+                            // The key stays that of the EXECUTE as logged.
+                            Sql::plain(&subst)
+                        } else {
+                            Sql::plain(sm.text)
+                        };
+                        self.on_statement_keyed(
+                            e.session, e.pid, sql, sm.text, e.line, sm.before, raw,
+                        );
+                        self.subst = subst;
                     } else {
-                        e.detail.starts_with("prepare: ")
-                            && expand_execute(sm.text, &e.detail, &mut subst)
-                    };
-                    let text = if expanded { subst.as_str() } else { sm.text };
-                    self.on_statement(e.session, e.pid, text, sm.text, e.line, sm.before, raw);
-                    self.subst = subst;
+                        self.on_statement(
+                            e.session,
+                            e.pid,
+                            Sql::plain(sm.text),
+                            e.line,
+                            sm.before,
+                            raw,
+                        );
+                    }
                 } else if let Some(w) = crate::lockmsg::parse_wait_message(m) {
                     let sess = session_entry(
                         &mut self.sessions,
@@ -564,15 +616,7 @@ impl State {
                 } else {
                     e.line
                 };
-                self.on_statement(
-                    e.session,
-                    e.pid,
-                    &e.statement,
-                    &e.statement,
-                    line,
-                    false,
-                    raw,
-                );
+                self.on_statement(e.session, e.pid, Sql::plain(&e.statement), line, false, raw);
             }
         }
         if let Some(s) = self.sessions.map.get_mut(&e.session)
@@ -591,15 +635,27 @@ impl State {
     }
 
     /// One logged statement (maybe several, in a multi-statement query string).
-    /// `text` is the statement as it ran (parameters in place); `key_text` is how it was logged
-    /// (same text, or with `$n` placeholders), whose hash is `raw`: the shape key is computed from
-    /// it, once per distinct text when it has no literals (prepared statements, BEGIN/COMMIT).
-    #[allow(clippy::too_many_arguments)]
+    /// One logged statement: `sql` as logged, `raw` the hash of its text.
     fn on_statement(
         &mut self,
         key: u64,
         pid: u32,
-        text: &str,
+        sql: Sql<'_>,
+        line: u32,
+        before: bool,
+        raw: u64,
+    ) {
+        self.on_statement_keyed(key, pid, sql, sql.text, line, before, raw);
+    }
+
+    /// `key_text` is the text the shape key is computed from (its hash is `raw`): once per
+    /// distinct text when it has no literals (prepared statements, BEGIN, COMMIT).
+    #[allow(clippy::too_many_arguments)]
+    fn on_statement_keyed(
+        &mut self,
+        key: u64,
+        pid: u32,
+        sql: Sql<'_>,
         key_text: &str,
         line: u32,
         before: bool,
@@ -624,6 +680,7 @@ impl State {
             }
         };
         let sess = session_entry(&mut self.sessions, &mut self.core, self.max_open, key, pid);
+        let text = sql.text;
         sess.last.clear();
         let keep = text.len().min(crate::input::MAX_LINE);
         let mut keep_end = keep;
@@ -642,20 +699,21 @@ impl State {
             }
         }
         if multi {
-            for piece in split_statements(text) {
+            let whole = sql.resolved();
+            for piece in split_statements(&whole) {
                 self.norm.clear();
                 normalize_into(&piece.text, &mut self.norm);
                 let (h, c) = (shape_hash(&self.norm), control(&self.norm));
                 self.core.apply(
                     sess,
-                    &piece.text,
+                    Sql::plain(&piece.text),
                     line.saturating_add(piece.line.saturating_sub(1)),
                     h,
                     c,
                 );
             }
         } else {
-            self.core.apply(sess, text, line, shape, ctl);
+            self.core.apply(sess, sql, line, shape, ctl);
         }
     }
 
@@ -735,7 +793,7 @@ impl Core {
 
     /// Applies one statement to its session: transaction control, or a statement of the open
     /// transaction, or an autocommit transaction of its own.
-    fn apply(&mut self, sess: &mut Session, text: &str, line: u32, shape: u64, ctl: Control) {
+    fn apply(&mut self, sess: &mut Session, text: Sql<'_>, line: u32, shape: u64, ctl: Control) {
         if shape == EMPTY_SHAPE {
             return;
         }
@@ -789,14 +847,16 @@ impl Core {
         }
     }
 
-    fn push(&mut self, sess: &mut Session, text: &str, line: u32, shape: u64) {
+    fn push(&mut self, sess: &mut Session, sql: Sql<'_>, line: u32, shape: u64) {
         let src = self.src;
+        let (text, params) = (sql.text, sql.params);
+        let size = text.len() + params.len();
         let Some(tx) = sess.open.as_mut() else {
             return;
         };
         if tx.stmts.len() >= MAX_TX_STATEMENTS
-            || tx.arena.len() + text.len() > MAX_TX_BYTES
-            || self.open_bytes + text.len() > MAX_OPEN_BYTES
+            || tx.arena.len() + size > MAX_TX_BYTES
+            || self.open_bytes + size > MAX_OPEN_BYTES
         {
             if !tx.full {
                 tx.full = true;
@@ -813,11 +873,14 @@ impl Core {
             }
             return;
         }
-        self.open_bytes += text.len();
+        self.open_bytes += size;
         let start = tx.arena.len() as u32;
         tx.arena.push_str(text);
+        let params_at = tx.arena.len() as u32;
+        tx.arena.push_str(params);
         tx.stmts.push(Rec {
             start,
+            params: params_at,
             end: tx.arena.len() as u32,
             src,
             line,
@@ -825,7 +888,7 @@ impl Core {
         tx.key.push(shape);
     }
 
-    fn autocommit(&mut self, pid: u32, text: &str, line: u32, shape: u64) {
+    fn autocommit(&mut self, pid: u32, sql: Sql<'_>, line: u32, shape: u64) {
         self.stats.transactions += 1;
         let key = [AUTOCOMMIT, shape];
         if let Some(&i) = self.shape_index.get(key.as_slice()) {
@@ -833,8 +896,12 @@ impl Core {
         } else if self.shapes.len() >= self.max_shapes {
             self.too_many_shapes(line);
         } else {
-            let tx =
-                self.build_transaction(TransactionKind::Autocommit, pid, &[(text, self.src, line)]);
+            let text = sql.resolved();
+            let tx = self.build_transaction(
+                TransactionKind::Autocommit,
+                pid,
+                &[(text.as_str(), self.src, line)],
+            );
             self.shape_index
                 .insert(key.as_slice().into(), self.shapes.len() as u32);
             self.shapes.push(Shape { tx, count: 1 });
@@ -864,7 +931,9 @@ impl Core {
             let line = tx.stmts[0].line;
             self.too_many_shapes(line);
         } else {
-            let texts: Vec<(&str, u32, u32)> = tx.texts().collect();
+            let owned = tx.texts();
+            let texts: Vec<(&str, u32, u32)> =
+                owned.iter().map(|(t, s, l)| (t.as_str(), *s, *l)).collect();
             let built = self.build_transaction(TransactionKind::Explicit, tx.pid, &texts);
             self.shape_index
                 .insert(tx.key.as_slice().into(), self.shapes.len() as u32);

@@ -228,15 +228,17 @@ impl Core {
                     .then(|| r.victim_statement.clone())
                     .flatten()
             });
-            let mut seq: Vec<(&str, u32, u32)> = sessions
+            let mut owned: Vec<(String, u32, u32)> = sessions
                 .of_pid(pid)
                 .map(|s| s.open_statements())
                 .unwrap_or_default();
             if let Some((text, src, line)) = &current
-                && !seq.last().is_some_and(|l| same_statement(l.0, text))
+                && !owned.last().is_some_and(|l| same_statement(&l.0, text))
             {
-                seq.push((text, *src, *line));
+                owned.push((text.clone(), *src, *line));
             }
+            let seq: Vec<(&str, u32, u32)> =
+                owned.iter().map(|(t, s, l)| (t.as_str(), *s, *l)).collect();
             let (statements, locks) = self.infer_sequence(&seq);
             let current = current.map(|(t, s, l)| self.statement(&t, s, l));
             participants.push(DeadlockParticipant {

@@ -42,16 +42,106 @@ fn wrap(mut inner: Box<dyn BufRead + Send>, path: &Path) -> Result<Box<dyn BufRe
     };
     if head.starts_with(&[0x1f, 0x8b]) {
         let dec = flate2::bufread::MultiGzDecoder::new(inner);
-        return Ok(Box::new(BufReader::with_capacity(BUF, dec)));
+        return Ok(Box::new(Prefetch::spawn(dec)));
     }
     if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         let dec = zstd::stream::read::Decoder::with_buffer(inner).map_err(|e| Error::Open {
             path: path.display().to_string(),
             source: e,
         })?;
-        return Ok(Box::new(BufReader::with_capacity(BUF, dec)));
+        return Ok(Box::new(Prefetch::spawn(dec)));
     }
     Ok(inner)
+}
+
+/// Decompresses on a thread of its own, a few chunks ahead of the reader, so that
+/// decompression and parsing use both cores. Dropping it stops the thread.
+struct Prefetch {
+    chunks: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    spare: std::sync::mpsc::SyncSender<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl Prefetch {
+    fn spawn(mut source: impl Read + Send + 'static) -> Prefetch {
+        let (chunk_tx, chunks) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+        let (spare, spare_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        std::thread::spawn(move || {
+            loop {
+                let mut chunk = spare_rx.try_recv().unwrap_or_default();
+                chunk.resize(BUF, 0);
+                let mut filled = 0;
+                // Fill the chunk (decoders return little at a time).
+                let result = loop {
+                    match source.read(&mut chunk[filled..]) {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => {
+                            filled += n;
+                            if filled == chunk.len() {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                chunk.truncate(filled);
+                let end = filled == 0 || result.is_err();
+                if filled > 0 && chunk_tx.send(Ok(chunk)).is_err() {
+                    return;
+                }
+                if let Err(e) = result {
+                    let _ = chunk_tx.send(Err(e));
+                }
+                if end {
+                    return;
+                }
+            }
+        });
+        Prefetch {
+            chunks,
+            spare,
+            current: Vec::new(),
+            pos: 0,
+            done: false,
+        }
+    }
+}
+
+impl Read for Prefetch {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Prefetch {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.pos >= self.current.len() && !self.done {
+            match self.chunks.recv() {
+                Ok(Ok(chunk)) => {
+                    let old = std::mem::replace(&mut self.current, chunk);
+                    let _ = self.spare.try_send(old);
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => self.done = true,
+            }
+        }
+        Ok(&self.current[self.pos.min(self.current.len())..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.current.len());
+    }
 }
 
 /// Orders log files oldest first: by the first timestamp in each file when every file has one
@@ -369,6 +459,17 @@ mod tests {
             open_input(p).unwrap().read_to_string(&mut s).unwrap();
             assert_eq!(s.as_bytes(), text);
         }
+        // Many chunks through the decompressing thread, byte for byte.
+        let big: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| format!("line {i} {}\n", i.wrapping_mul(2_654_435_761)).into_bytes())
+            .collect();
+        let gz = dir.path().join("big.gz");
+        let mut enc = flate2::write::GzEncoder::new(File::create(&gz).unwrap(), Default::default());
+        enc.write_all(&big).unwrap();
+        enc.finish().unwrap();
+        let mut got = Vec::new();
+        open_input(&gz).unwrap().read_to_end(&mut got).unwrap();
+        assert!(got == big, "{} vs {} bytes", got.len(), big.len());
         assert!(open_input(&dir.path().join("missing")).is_err());
         assert!(open_input(dir.path()).is_err());
     }

@@ -57,18 +57,19 @@
 //!
 //! # Design notes
 //!
-//! - **Streaming, bounded.** Lines are read into one reused buffer (at most [`MAX_LINE`] bytes
-//!   of a line are kept). A transaction is collapsed into its shape as soon as it ends: only one
+//! - **Streaming, bounded.** Lines are read from the reader's buffer; only a line that spans two
+//!   reads is copied, and at most [`MAX_LINE`] bytes of a line are kept. A transaction is collapsed into its shape as soon as it ends: only one
 //!   representative per shape is built, so memory follows the number of shapes and open
 //!   sessions, not the size of the log. Open sessions are capped
 //!   ([`LogOptions::max_open_transactions`]), and so are the statements kept per open
 //!   transaction, the shapes, the lock waits and the stored warnings (all with counted warnings).
-//! - **Fast path.** A statement costs one byte scan that builds its shape key (literals as `?`,
-//!   comments dropped, words as written), hashed to 64 bits; statement texts without literals
-//!   (prepared statements, `BEGIN`, `COMMIT`) skip even that scan after their first time. A
-//!   transaction's shape is the sequence of its statements' hashes. `lockgraph_sql`'s SQL
-//!   parser and lock inference (memoized by its `InferenceCache`) run only when a shape is new;
-//!   shapes that differ only in case or spacing are merged at the end by their fingerprints.
+//! - **Fast path.** A known `log_line_prefix` is matched without backtracking when it can be. A statement costs one byte
+//!   scan that copies its text with literals as `?` and comments dropped (its shape key), hashed
+//!   to 64 bits; texts without literals (prepared statements, `BEGIN`, `COMMIT`) skip even that
+//!   after their first time, and bind parameters are substituted only when a text is needed. A
+//!   transaction's shape is the sequence of its statements' hashes. `lockgraph_sql`'s parser and
+//!   lock inference (memoized by its `InferenceCache`) run only when a shape is new; shapes that
+//!   differ only in case or spacing are merged at the end by their fingerprints.
 //! - **Errors.** A statement that fails still counts (it took locks up to the error); an
 //!   `ERROR` inside a block aborts it, and later statements are ignored until `ROLLBACK` (or
 //!   `ROLLBACK TO SAVEPOINT`). A failing statement that statement logging did not show (only

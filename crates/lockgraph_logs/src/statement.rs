@@ -242,63 +242,45 @@ fn is_word_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
 }
 
-/// Appends the shape key of `sql` to `out`: tokens as written, one space where the text had
-/// whitespace or a comment between them, string and numeric literals and dollar-quoted bodies as
-/// `?`, words, quoted identifiers and `$n` kept as written
-/// (case is left alone: folding costs a third of the scan, and shapes that differ only in case
-/// are merged at the end by their fingerprints), comments dropped, trailing semicolons dropped. Returns whether a `;` separates two
-/// statements (a multi-statement query string), which the caller then splits.
+/// Appends the shape key of `sql` to `out`: the text as written, with string and numeric
+/// literals and dollar-quoted bodies as `?`, each comment as one space, leading and trailing
+/// whitespace, comments and semicolons dropped. Returns whether a `;` is left outside quotes and
+/// comments (a multi-statement query string), which the caller then splits.
 ///
-/// Statements with equal keys have the same literal-free template in `lockgraph_sql`, so the same
-/// locks up to key values; the key is never coarser than the inference's own cache key.
+/// Whitespace and case are kept: copying runs of plain text is what makes this fast, and
+/// statements that differ only in spacing or case get the same fingerprint, which merges their
+/// shapes at the end. Statements with equal keys have the same tokens up to literal values, so
+/// the same literal-free template in `lockgraph_sql` (the key is never coarser than the
+/// inference's own cache key) and the same redacted text.
 pub(crate) fn normalize_into(sql: &str, out: &mut Vec<u8>) -> bool {
-    let b = sql.as_bytes();
+    let mut b = sql.as_bytes();
+    while let [rest @ .., last] = b
+        && (last.is_ascii_whitespace() || *last == b';')
+    {
+        b = rest;
+    }
     let n = b.len();
-    out.reserve(n + 16);
+    out.reserve(n + 8);
     let start = out.len();
-    let mut i = 0;
-    let mut semicolon_pending = false;
+    let mut i = skip_space_and_comments(b, 0);
+    let mut plain = i;
     let mut inner_semicolon = false;
-    // Start of the previous token when it was a word (for `E'…'` escape strings).
-    let mut prev_word: Option<(usize, usize)> = None;
-    // Whether whitespace (or a comment) came before the next token.
-    let mut spaced = false;
-    macro_rules! token {
-        () => {
-            if semicolon_pending {
-                inner_semicolon = true;
-                semicolon_pending = false;
-                out.push(b';');
-                spaced = true;
-            }
-            if spaced && out.len() > start {
-                out.push(b' ');
-            }
-            spaced = false;
+    macro_rules! literal {
+        ($marker:expr) => {
+            out.extend_from_slice(&b[plain..i]);
+            out.extend_from_slice($marker);
         };
     }
     while i < n {
-        let c = b[i];
-        let class = CLASS[c as usize];
-        if class == C_SPACE {
-            i += 1;
-            spaced = true;
-            continue;
-        }
-        let word = prev_word.take();
-        match class {
+        match CLASS[b[i] as usize] {
             C_WORD => {
-                token!();
-                let s = i;
                 i += 1;
                 while i < n && CLASS[b[i] as usize] & C_WORDISH != 0 {
                     i += 1;
                 }
-                out.extend_from_slice(&b[s..i]);
-                prev_word = Some((s, i));
             }
             C_DIGIT => {
-                token!();
+                literal!(b"?");
                 i += 1;
                 while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_') {
                     if (b[i] == b'e' || b[i] == b'E') && matches!(b.get(i + 1), Some(b'+' | b'-')) {
@@ -306,23 +288,22 @@ pub(crate) fn normalize_into(sql: &str, out: &mut Vec<u8>) -> bool {
                     }
                     i += 1;
                 }
-                out.push(b'?');
+                plain = i;
+            }
+            C_DOT if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                literal!(b"?");
+                i += 1;
+                while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
+                    i += 1;
+                }
+                plain = i;
             }
             C_QUOTE => {
                 // E'…' strings honour backslash escapes.
-                let escapes = word.is_some_and(|(ws, we)| {
-                    we == i && we - ws == 1 && (b[ws] == b'e' || b[ws] == b'E')
-                });
-                if escapes {
-                    // The `e` was emitted as a word: the literal replaces it.
-                    out.pop();
-                    if out.len() > start && out.last() == Some(&b' ') {
-                        out.pop();
-                        spaced = true;
-                    }
-                }
-                token!();
-                out.push(b'?');
+                let escapes = i >= 1
+                    && (b[i - 1] == b'e' || b[i - 1] == b'E')
+                    && (i == 1 || CLASS[b[i - 2] as usize] & C_WORDISH == 0);
+                literal!(b"?");
                 i += 1;
                 loop {
                     let found = if escapes {
@@ -343,10 +324,10 @@ pub(crate) fn normalize_into(sql: &str, out: &mut Vec<u8>) -> bool {
                         break;
                     }
                 }
+                i = i.min(n);
+                plain = i;
             }
             C_DQUOTE => {
-                token!();
-                let s = i;
                 i += 1;
                 loop {
                     match memchr::memchr(b'"', &b[i.min(n)..]) {
@@ -361,78 +342,93 @@ pub(crate) fn normalize_into(sql: &str, out: &mut Vec<u8>) -> bool {
                         }
                     }
                 }
-                out.extend_from_slice(&b[s..i.min(n)]);
             }
             C_DOLLAR if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                token!();
-                let s = i;
                 i += 1;
                 while i < n && b[i].is_ascii_digit() {
                     i += 1;
                 }
-                out.extend_from_slice(&b[s..i]);
             }
             C_DOLLAR => {
                 let tag_len = b[i + 1..]
                     .iter()
                     .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c >= 0x80)
                     .count();
-                token!();
-                if b.get(i + 1 + tag_len) == Some(&b'$') {
+                let opens = b.get(i + 1 + tag_len) == Some(&b'$')
+                    && (i == 0 || CLASS[b[i - 1] as usize] & C_WORDISH == 0);
+                if opens {
+                    literal!(b"?");
                     let tag = &b[i..i + tag_len + 2];
                     let body = i + tag.len();
                     i = match memchr::memmem::find(&b[body..], tag) {
                         Some(off) => body + off + tag.len(),
                         None => n,
                     };
-                    out.push(b'?');
+                    plain = i;
                 } else {
-                    out.push(b'$');
                     i += 1;
                 }
             }
             C_DASH if b.get(i + 1) == Some(&b'-') => {
+                literal!(b" ");
                 i += memchr::memchr(b'\n', &b[i..]).unwrap_or(n - i);
-                spaced = true;
+                plain = i;
             }
             C_SLASH if b.get(i + 1) == Some(&b'*') => {
-                spaced = true;
-                let mut depth = 0usize;
-                while i < n {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
-            C_DOT if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                token!();
-                i += 1;
-                while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
-                    i += 1;
-                }
-                out.push(b'?');
+                literal!(b" ");
+                i = skip_block_comment(b, i);
+                plain = i;
             }
             C_SEMI => {
-                i += 1;
-                semicolon_pending = true;
-            }
-            _ => {
-                token!();
-                out.push(c);
+                inner_semicolon = true;
                 i += 1;
             }
+            _ => i += 1,
         }
     }
+    out.extend_from_slice(&b[plain..n.max(plain)]);
+    // A trailing comment leaves a space.
+    while out.len() > start && out.last().is_some_and(u8::is_ascii_whitespace) {
+        out.pop();
+    }
     inner_semicolon
+}
+
+/// The end of a (nested) `/* … */` comment starting at `i`.
+fn skip_block_comment(b: &[u8], mut i: usize) -> usize {
+    let n = b.len();
+    let mut depth = 0usize;
+    while i < n {
+        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+            depth += 1;
+            i += 2;
+        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    n
+}
+
+/// Past whitespace and comments from `i`.
+fn skip_space_and_comments(b: &[u8], mut i: usize) -> usize {
+    loop {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if b[i..].starts_with(b"--") {
+            i += memchr::memchr(b'\n', &b[i..]).unwrap_or(b.len() - i);
+        } else if b[i..].starts_with(b"/*") {
+            i = skip_block_comment(b, i);
+        } else {
+            return i;
+        }
+    }
 }
 
 const C_OTHER: u8 = 0;
@@ -489,7 +485,10 @@ pub(crate) enum Control {
 
 /// Classifies a normalized statement (see [`normalize_into`]).
 pub(crate) fn control(norm: &[u8]) -> Control {
-    let first_len = memchr::memchr(b' ', norm).unwrap_or(norm.len());
+    let first_len = norm
+        .iter()
+        .position(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+        .unwrap_or(norm.len());
     if !(3..=9).contains(&first_len) {
         return Control::Other;
     }
@@ -511,14 +510,15 @@ pub(crate) fn control(norm: &[u8]) -> Control {
     ) {
         return Control::Other;
     }
-    // A control statement: fold the rest too (keys keep the case as written).
+    // A control statement: fold its words (keys keep the case and spacing as written).
     let lower = norm.to_ascii_lowercase();
-    let mut words = lower.split(|c| *c == b' ').skip(1);
-    let second = words.next().unwrap_or_default();
-    let chain = || {
-        memchr::memmem::find(&lower, b"and chain").is_some()
-            && memchr::memmem::find(&lower, b"and no chain").is_none()
-    };
+    let words: Vec<&[u8]> = lower
+        .split(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let word = |k: usize| words.get(k).copied().unwrap_or_default();
+    let second = word(1);
+    let chain = || words.windows(2).any(|w| w[0] == b"and" && w[1] == b"chain");
     match first {
         b"begin" => Control::Begin,
         b"start" if second == b"transaction" => Control::Begin,
@@ -529,9 +529,8 @@ pub(crate) fn control(norm: &[u8]) -> Control {
         b"abort" => Control::Rollback,
         b"rollback" if second == b"prepared" => Control::Other,
         b"rollback" => {
-            let third = words.next().unwrap_or_default();
             if second == b"to"
-                || ((second == b"work" || second == b"transaction") && third == b"to")
+                || ((second == b"work" || second == b"transaction") && word(2) == b"to")
             {
                 Control::RollbackTo
             } else if chain() {
@@ -681,30 +680,36 @@ mod tests {
         assert_eq!(
             norm("UPDATE  Accounts SET balance = balance - 10.5 WHERE id = 42 -- c\n;"),
             (
-                "UPDATE Accounts SET balance = balance - ? WHERE id = ?".into(),
+                "UPDATE  Accounts SET balance = balance - ? WHERE id = ?".into(),
                 false
             )
         );
         assert_eq!(
             norm("UPDATE Accounts /* x /* y */ */ SET balance=balance-1 WHERE id=x'7'"),
             (
-                "UPDATE Accounts SET balance=balance-? WHERE id=x?".into(),
+                "UPDATE Accounts   SET balance=balance-? WHERE id=x?".into(),
                 false
             )
         );
-        assert_eq!(norm("SELECT e'\\'' ;").0, "SELECT ?");
+        assert_eq!(norm("SELECT e'\\'' ;").0, "SELECT e?");
         assert_eq!(
-            norm("SELECT E'a\\'b', 'c''d', $q$ x $q$, $1, \"Mixed\"\"x\", t1.c2 FROM t1"),
+            norm("SELECT E'a\\'b', 'c''d', $q$ x $q$, $1, \"Mixed\"\"x\", t1.c2, .5 FROM t1"),
             (
-                "SELECT ?, ?, ?, $1, \"Mixed\"\"x\", t1.c2 FROM t1".into(),
+                "SELECT E?, ?, ?, $1, \"Mixed\"\"x\", t1.c2, ? FROM t1".into(),
                 false
             )
+        );
+        assert_eq!(
+            norm(" /* app */ -- x\n BEGIN;").0,
+            "BEGIN",
+            "leading comments are dropped"
         );
         assert!(norm("BEGIN; UPDATE t SET a = 1;").1);
         assert!(!norm("COMMIT;;  ").1);
+        assert!(!norm("SELECT ';', $$;$$, \";\" -- ;\n /* ; */").1);
         // Unterminated constructs end the scan without panicking.
         for s in [
-            "'abc", "\"x", "$a$ body", "/* open", "E'\\", "$", "1e+", ".5.",
+            "'abc", "\"x", "$a$ body", "/* open", "E'\\", "$", "1e+", ".5.", "--", "/*", "",
         ] {
             let _ = norm(s);
         }
@@ -734,6 +739,11 @@ mod tests {
         assert_eq!(c("COMMIT PREPARED 'x'"), Control::Other);
         assert_eq!(c("PREPARE TRANSACTION 'x'"), Control::Commit);
         assert_eq!(c("commit and chain"), Control::Chain);
+        assert_eq!(c("COMMIT\n  AND CHAIN"), Control::Chain);
+        assert_eq!(c("begin\nisolation level serializable"), Control::Begin);
+        assert_eq!(c("BEGIN;"), Control::Begin);
+        assert_eq!(c("beginning_of_table_name"), Control::Other);
+        assert_eq!(c("begin_x"), Control::Other);
         assert_eq!(c("commit and no chain"), Control::Commit);
         assert_eq!(c("ROLLBACK"), Control::Rollback);
         assert_eq!(c("abort"), Control::Rollback);
