@@ -15,7 +15,7 @@ use lockgraph_core::{
     Diagnostic, Fingerprint, Location, LockAcquisition, LockWait, ObservedDeadlock, RelationName,
     Schema, Statement, Transaction, TransactionKind,
 };
-use lockgraph_sql::{InferenceCache, StatementKind, make_statement, split_statements};
+use lockgraph_sql::{InferenceCache, TransactionLocks, make_statement, split_statements};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::io::BufRead;
 use std::sync::Arc;
@@ -974,9 +974,7 @@ impl Core {
         texts: &[(&str, u32, u32)],
     ) -> (Vec<Arc<Statement>>, Vec<LockAcquisition>) {
         let mut statements = Vec::with_capacity(texts.len());
-        let mut locks: Vec<LockAcquisition> = Vec::new();
-        let mut savepoints: Vec<(String, usize)> = Vec::new();
-        let mut created: Vec<RelationName> = Vec::new();
+        let mut held = TransactionLocks::default();
         for &(text, src, line) in texts {
             let stmt = self.statement(text, src, line);
             // BEGIN, COMMIT, ROLLBACK take no lock: no need to ask the inference.
@@ -998,36 +996,10 @@ impl Core {
                     statement: Some(stmt.redacted.to_string()),
                 });
             }
-            created.extend(inf.created.iter().cloned());
-            match inf.kind {
-                StatementKind::Savepoint(name) => savepoints.push((name, locks.len())),
-                StatementKind::RollbackToSavepoint(name) => {
-                    if let Some(pos) = savepoints.iter().rposition(|(s, _)| *s == name) {
-                        locks.truncate(savepoints[pos].1);
-                        savepoints.truncate(pos + 1);
-                    }
-                }
-                StatementKind::ReleaseSavepoint(name) => {
-                    if let Some(pos) = savepoints.iter().rposition(|(s, _)| *s == name) {
-                        savepoints.truncate(pos);
-                    }
-                }
-                _ => locks.extend(
-                    inf.locks
-                        .into_iter()
-                        .filter(|l| !l.target.relation().is_some_and(|r| created.contains(r)))
-                        .map(|l| LockAcquisition {
-                            target: l.target,
-                            mode: l.mode,
-                            statement: stmt.clone(),
-                            implicit: l.implicit,
-                            repeated: false,
-                        }),
-                ),
-            }
+            held.apply(&stmt, inf);
             statements.push(stmt);
         }
-        (statements, locks)
+        (statements, held.into_locks())
     }
 
     /// The shared [`Statement`] of `text` at `src:line`: what `lockgraph_sql::make_statement`

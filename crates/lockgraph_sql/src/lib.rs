@@ -66,4 +66,4 @@ pub use lockgraph_core::{Diagnostic, Schema, Statement, Transaction};
 pub use normalize::{fingerprint, make_statement, redact};
 pub use schema::parse_schema;
 pub use split::{RawStatement, split_statements};
-pub use transaction::{SqlFileOptions, build_transactions};
+pub use transaction::{SqlFileOptions, TransactionLocks, build_transactions};

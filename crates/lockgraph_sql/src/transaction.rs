@@ -1,6 +1,6 @@
 //! Transactions from a SQL file: `BEGIN … COMMIT` blocks, savepoints, autocommit statements.
 
-use crate::infer::{InferenceCache, StatementKind};
+use crate::infer::{Inference, InferenceCache, StatementKind};
 use crate::normalize::make_statement;
 use crate::split::split_statements;
 use lockgraph_core::{
@@ -19,12 +19,77 @@ pub struct SqlFileOptions {
     pub group: Option<Arc<str>>,
 }
 
-/// A transaction being read, with its open savepoints (name, locks held when it was set).
-struct Open {
-    tx: Transaction,
+/// The locks a transaction holds as its statements run, in order. Every front-end that replays
+/// statements (SQL files, server logs) feeds them through this, so the rules are the same:
+/// `ROLLBACK TO SAVEPOINT s` releases the locks taken after `s` (as PostgreSQL does), and a
+/// relation created in the transaction takes no lock anyone else could wait for (it is invisible
+/// to other sessions until commit).
+#[derive(Debug, Default, Clone)]
+pub struct TransactionLocks {
+    locks: Vec<LockAcquisition>,
+    /// Open savepoints: name, number of locks held when it was set.
     savepoints: Vec<(String, usize)>,
     /// Relations created in this transaction so far.
     created: Vec<RelationName>,
+}
+
+impl TransactionLocks {
+    /// Applies one statement (already inferred) to the held locks.
+    pub fn apply(&mut self, stmt: &Arc<Statement>, inf: Inference) {
+        self.created.extend(inf.created.iter().cloned());
+        match inf.kind {
+            StatementKind::Savepoint(name) => self.savepoints.push((name, self.locks.len())),
+            StatementKind::RollbackToSavepoint(name) => {
+                if let Some(pos) = self.savepoints.iter().rposition(|(s, _)| *s == name) {
+                    self.locks.truncate(self.savepoints[pos].1);
+                    self.savepoints.truncate(pos + 1);
+                }
+            }
+            StatementKind::ReleaseSavepoint(name) => {
+                if let Some(pos) = self.savepoints.iter().rposition(|(s, _)| *s == name) {
+                    self.savepoints.truncate(pos);
+                }
+            }
+            _ => {
+                let created = &self.created;
+                self.locks.extend(
+                    inf.locks
+                        .into_iter()
+                        .filter(|l| !l.target.relation().is_some_and(|r| created.contains(r)))
+                        .map(|l| LockAcquisition {
+                            target: l.target,
+                            mode: l.mode,
+                            statement: stmt.clone(),
+                            implicit: l.implicit,
+                            repeated: false,
+                        }),
+                );
+            }
+        }
+    }
+
+    /// Whether no lock is held.
+    pub fn is_empty(&self) -> bool {
+        self.locks.is_empty()
+    }
+
+    /// The held locks, in acquisition order.
+    pub fn into_locks(self) -> Vec<LockAcquisition> {
+        self.locks
+    }
+}
+
+/// A transaction being read.
+struct Open {
+    tx: Transaction,
+    held: TransactionLocks,
+}
+
+impl Open {
+    fn finish(mut self) -> Transaction {
+        self.tx.locks = self.held.into_locks();
+        self.tx
+    }
 }
 
 /// Reads the transactions of one SQL file.
@@ -70,8 +135,7 @@ pub fn build_transactions(
             statements: Vec::new(),
             locks: Vec::new(),
         },
-        savepoints: Vec::new(),
-        created: Vec::new(),
+        held: TransactionLocks::default(),
     };
     let statements = split_statements(text);
     let mut out = Vec::new();
@@ -94,27 +158,6 @@ pub fn build_transactions(
                 statement: Some(stmt.redacted.to_string()),
             });
         }
-        // Relations created earlier in the open transaction are invisible to other sessions:
-        // nobody can wait for locks on them, so they are left out.
-        if let Some(o) = open.as_mut() {
-            o.created.extend(inf.created.iter().cloned());
-        }
-        let private = open
-            .as_ref()
-            .map(|o| o.created.as_slice())
-            .unwrap_or_default();
-        let acquisitions: Vec<LockAcquisition> = inf
-            .locks
-            .into_iter()
-            .filter(|l| !l.target.relation().is_some_and(|r| private.contains(r)))
-            .map(|l| LockAcquisition {
-                target: l.target,
-                mode: l.mode,
-                statement: stmt.clone(),
-                implicit: l.implicit,
-                repeated: false,
-            })
-            .collect();
         let push = |o: &mut Open, stmt: Arc<Statement>| o.tx.statements.push(stmt);
         match inf.kind {
             StatementKind::Begin if !opts.file_is_transaction => {
@@ -125,49 +168,27 @@ pub fn build_transactions(
             StatementKind::Commit | StatementKind::Rollback if !opts.file_is_transaction => {
                 if let Some(mut o) = open.take() {
                     push(&mut o, stmt);
-                    out.push(o.tx);
-                }
-            }
-            StatementKind::Savepoint(name) => {
-                if let Some(o) = open.as_mut() {
-                    o.savepoints.push((name, o.tx.locks.len()));
-                    push(o, stmt);
-                }
-            }
-            StatementKind::RollbackToSavepoint(name) => {
-                if let Some(o) = open.as_mut() {
-                    if let Some(pos) = o.savepoints.iter().rposition(|(s, _)| *s == name) {
-                        o.tx.locks.truncate(o.savepoints[pos].1);
-                        o.savepoints.truncate(pos + 1);
-                    }
-                    push(o, stmt);
-                }
-            }
-            StatementKind::ReleaseSavepoint(name) => {
-                if let Some(o) = open.as_mut() {
-                    if let Some(pos) = o.savepoints.iter().rposition(|(s, _)| *s == name) {
-                        o.savepoints.truncate(pos);
-                    }
-                    push(o, stmt);
+                    out.push(o.finish());
                 }
             }
             _ => match open.as_mut() {
                 Some(o) => {
+                    o.held.apply(&stmt, inf);
                     push(o, stmt);
-                    o.tx.locks.extend(acquisitions);
                 }
-                None if !acquisitions.is_empty() => {
+                None => {
                     let mut o = new_tx(raw.line, TransactionKind::Autocommit);
-                    push(&mut o, stmt);
-                    o.tx.locks = acquisitions;
-                    out.push(o.tx);
+                    o.held.apply(&stmt, inf);
+                    if !o.held.is_empty() {
+                        push(&mut o, stmt);
+                        out.push(o.finish());
+                    }
                 }
-                None => {}
             },
         }
     }
     if let Some(o) = open {
-        out.push(o.tx);
+        out.push(o.finish());
     }
     (out, diagnostics)
 }
