@@ -108,25 +108,12 @@ pub(crate) fn order_cost(n: usize, edges: &[(u32, u32, u64)], order: &[u32]) -> 
 /// Orders nodes `0..n` (whose index order is the tie-break order) to minimise the weight of
 /// backward edges. Returns the order and whether it is proven optimal.
 pub(crate) fn order_nodes(n: usize, edges: &[(u32, u32, u64)]) -> (Vec<u32>, bool) {
-    let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(n, edges.len());
-    for _ in 0..n {
-        graph.add_node(());
-    }
-    for &(u, v, _) in edges {
-        graph.add_edge(NodeIndex::new(u as usize), NodeIndex::new(v as usize), ());
-    }
-    let (comps, comp_of) = components(&graph);
     // Condensation in topological order; among ready components the smallest first node first.
-    let mut inner: Vec<Vec<(u32, u32, u64)>> = vec![Vec::new(); comps.len()];
-    let mut cross = Vec::new();
-    for &(u, v, w) in edges {
-        let (cu, cv) = (comp_of[u as usize], comp_of[v as usize]);
-        if cu == cv {
-            inner[cu as usize].push((u, v, w));
-        } else {
-            cross.push((cu, cv));
-        }
-    }
+    let Split {
+        comps,
+        inner,
+        cross,
+    } = split(n, edges);
     let mut order = Vec::with_capacity(n);
     let mut exact = true;
     for c in topological(comps.len(), &cross) {
@@ -227,24 +214,11 @@ const PEEL_DEPTH: usize = 24;
 /// weight until it splits, and laying the pieces out topologically (recursively). It honours the
 /// heavily used orders first, which is what a lock order should do; `O(m · levels)`.
 fn peel_order(n: usize, edges: &[(u32, u32, u64)], depth: usize) -> Vec<u32> {
-    let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(n, edges.len());
-    for _ in 0..n {
-        graph.add_node(());
-    }
-    for &(u, v, _) in edges {
-        graph.add_edge(NodeIndex::new(u as usize), NodeIndex::new(v as usize), ());
-    }
-    let (comps, comp_of) = components(&graph);
-    let mut inner: Vec<Vec<(u32, u32, u64)>> = vec![Vec::new(); comps.len()];
-    let mut cross = Vec::new();
-    for &(u, v, w) in edges {
-        let (cu, cv) = (comp_of[u as usize], comp_of[v as usize]);
-        if cu == cv {
-            inner[cu as usize].push((u, v, w));
-        } else {
-            cross.push((cu, cv));
-        }
-    }
+    let Split {
+        comps,
+        inner,
+        cross,
+    } = split(n, edges);
     let mut order = Vec::with_capacity(n);
     for c in topological(comps.len(), &cross) {
         let members = &comps[c as usize];
@@ -274,6 +248,40 @@ fn peel_order(n: usize, edges: &[(u32, u32, u64)], depth: usize) -> Vec<u32> {
 }
 
 /// Strongly connected components, each sorted, sorted by first node; and each node's component.
+/// Strongly connected components of the weighted edge list, the edges inside each component, and
+/// the (component, component) edges between them.
+struct Split {
+    comps: Vec<Vec<u32>>,
+    inner: Vec<Vec<(u32, u32, u64)>>,
+    cross: Vec<(u32, u32)>,
+}
+
+fn split(n: usize, edges: &[(u32, u32, u64)]) -> Split {
+    let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(n, edges.len());
+    for _ in 0..n {
+        graph.add_node(());
+    }
+    for &(u, v, _) in edges {
+        graph.add_edge(NodeIndex::new(u as usize), NodeIndex::new(v as usize), ());
+    }
+    let (comps, comp_of) = components(&graph);
+    let mut inner: Vec<Vec<(u32, u32, u64)>> = vec![Vec::new(); comps.len()];
+    let mut cross = Vec::new();
+    for &(u, v, w) in edges {
+        let (cu, cv) = (comp_of[u as usize], comp_of[v as usize]);
+        if cu == cv {
+            inner[cu as usize].push((u, v, w));
+        } else {
+            cross.push((cu, cv));
+        }
+    }
+    Split {
+        comps,
+        inner,
+        cross,
+    }
+}
+
 fn components(graph: &DiGraph<(), ()>) -> (Vec<Vec<u32>>, Vec<u32>) {
     let mut comps: Vec<Vec<u32>> = petgraph::algo::kosaraju_scc(graph)
         .into_iter()

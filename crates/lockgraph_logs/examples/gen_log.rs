@@ -2473,14 +2473,6 @@ impl Gen {
             .map(|&s| self.sessions[s].prefix.clone())
             .collect();
         let mut steps: Vec<Step> = Vec::new();
-        let add = |steps: &mut Vec<Step>, delay: u64, who: &[u8], ev: Ev| -> usize {
-            steps.push(Step {
-                delay,
-                who: who.to_vec(),
-                ev,
-            });
-            steps.len() - 1
-        };
         // Opening statements: each takes its own row.
         for i in 0..k {
             let ev = self.ctl_entry(ps[i], "BEGIN");
@@ -2661,14 +2653,6 @@ impl Gen {
         let upd_b = ts.upd_by_id[self.rng.below(ts.upd_by_id.len() as u64) as usize];
         let ctx = self.row_context(RowOp::Updating, t, id);
         let mut steps = Vec::new();
-        let add = |steps: &mut Vec<Step>, delay: u64, who: &[u8], ev: Ev| -> usize {
-            steps.push(Step {
-                delay,
-                who: who.to_vec(),
-                ev,
-            });
-            steps.len() - 1
-        };
         let ev = self.ctl_entry(a, "BEGIN");
         add(&mut steps, self.rng.range(MS, 30 * MS), &wa, ev);
         let (l, _) = self.entry(a, share_a, &[id]);
@@ -2787,14 +2771,6 @@ impl Gen {
             self.rng.pick(&["timestamptz", "bigint", "text", "integer"])
         );
         let mut steps = Vec::new();
-        let add = |steps: &mut Vec<Step>, delay: u64, who: &[u8], ev: Ev| -> usize {
-            steps.push(Step {
-                delay,
-                who: who.to_vec(),
-                ev,
-            });
-            steps.len() - 1
-        };
         let ev = self.ctl_entry(a, "BEGIN");
         add(&mut steps, self.rng.range(MS, 30 * MS), &wa, ev);
         let (l, _) = self.entry(a, upd, &[x]);
@@ -2922,14 +2898,6 @@ impl Gen {
             self.tables[t].oid
         );
         let mut steps = Vec::new();
-        let add = |steps: &mut Vec<Step>, delay: u64, who: &[u8], ev: Ev| -> usize {
-            steps.push(Step {
-                delay,
-                who: who.to_vec(),
-                ev,
-            });
-            steps.len() - 1
-        };
         let ev = self.ctl_entry(a, "BEGIN");
         add(&mut steps, self.rng.range(MS, 30 * MS), &wa, ev);
         let (l, _) = self.entry(a, sa, &[id]);
@@ -3094,14 +3062,6 @@ impl Gen {
         let wb = self.sessions[b].prefix.clone();
         let mut holders = vec![self.sessions[a].pid];
         let mut steps = Vec::new();
-        let add = |steps: &mut Vec<Step>, delay: u64, who: &[u8], ev: Ev| -> usize {
-            steps.push(Step {
-                delay,
-                who: who.to_vec(),
-                ev,
-            });
-            steps.len() - 1
-        };
         let ev = self.ctl_entry(a, "BEGIN");
         add(&mut steps, self.rng.range(MS, 30 * MS), &wa, ev);
         let (l, _) = self.entry(a, ua, &[ids[0]]);
@@ -3354,4 +3314,14 @@ deadlocks={} lock_waits={} errors={} slow={} pids={} shapes={shapes} seed={} sec
         args.seed,
         bytes as f64 / (1024.0 * 1024.0) / secs.max(1e-9),
     );
+}
+
+/// Appends a step and returns its index.
+fn add(steps: &mut Vec<Step>, delay: u64, who: &[u8], ev: Ev) -> usize {
+    steps.push(Step {
+        delay,
+        who: who.to_vec(),
+        ev,
+    });
+    steps.len() - 1
 }
