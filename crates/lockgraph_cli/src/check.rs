@@ -48,7 +48,7 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
         transactions: loaded.transactions.len(),
         files: loaded.files,
     };
-    print(&render(args.format, &report, color))?;
+    emit(args.format, &report, color, "")?;
 
     if !loaded.errors.is_empty() {
         return Ok(2);
@@ -85,7 +85,28 @@ pub(crate) fn selected_rules(
 }
 
 /// Renders a report in the chosen format.
-pub(crate) fn render(format: Format, report: &Report<'_>, color: ColorChoice) -> String {
+/// Writes the report to stdout; `text_trailer` follows a text report. JSON is streamed.
+pub(crate) fn emit(
+    format: Format,
+    report: &Report<'_>,
+    color: ColorChoice,
+    text_trailer: &str,
+) -> anyhow::Result<()> {
+    if format == Format::Json {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        lockgraph_report::write_json(report, &mut out)?;
+        out.flush()?;
+        return Ok(());
+    }
+    let mut text = render(format, report, color);
+    if format == Format::Text {
+        text.push_str(text_trailer);
+    }
+    print(&text)
+}
+
+fn render(format: Format, report: &Report<'_>, color: ColorChoice) -> String {
     match format {
         Format::Text => lockgraph_report::render_text(
             report,

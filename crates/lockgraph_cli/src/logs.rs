@@ -3,8 +3,7 @@
 //! deadlocks) → report → exit code.
 
 use crate::args::{ColorChoice, Format, LogFormatArg, LogsArgs};
-use crate::check::{fails, render, selected_rules};
-use crate::output::print;
+use crate::check::{emit, fails, selected_rules};
 use lockgraph_cli::pipeline::{LoadOptions, load_sql};
 use lockgraph_logs::{LogAnalyzer, LogFormat, LogOptions};
 use lockgraph_report::{GraphView, Report, Sources};
@@ -110,14 +109,17 @@ pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
         findings: &findings,
         graph: &graph,
         sources: &sources,
-        transactions: analysis.shape_counts.iter().sum::<u64>() as usize,
+        // Transactions that took a lock: those of the kept shapes and the folded ones.
+        transactions: (analysis.shape_counts.iter().sum::<u64>()
+            + analysis.stats.folded_transactions) as usize,
         files: args.files.len(),
     };
-    let mut out = render(args.format, &report, color);
-    if args.format == Format::Text {
-        out.push_str(&lock_wait_summary(&analysis.lock_waits));
-    }
-    print(&out)?;
+    let trailer = if args.format == Format::Text {
+        lock_wait_summary(&analysis.lock_waits)
+    } else {
+        String::new()
+    };
+    emit(args.format, &report, color, &trailer)?;
     if input_error {
         return Ok(2);
     }

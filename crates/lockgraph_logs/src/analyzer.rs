@@ -28,6 +28,16 @@ const MAX_TX_STATEMENTS: usize = 10_000;
 const MAX_TX_BYTES: usize = 16 << 20;
 /// Distinct transaction shapes kept; further shapes are only counted (with a warning).
 pub const MAX_SHAPES: usize = 100_000;
+/// Shapes kept whatever they hold. Beyond them a new shape is kept only when it takes a pair of
+/// locks (in that order) that no kept shape takes; the others are folded: counted, not kept.
+/// Their lock orders are already in the kept shapes, so the predictions are the same, and memory
+/// stops growing with the long tail of statement combinations in big logs.
+pub const SHAPES_KEPT: usize = 4096;
+/// Keys of folded shapes remembered, so that their next occurrences are not rebuilt.
+const FOLDED_KEYS: usize = 65_536;
+/// Sessions with no open transaction kept before the least recently active are forgotten (pids
+/// are reused, and logs without `log_disconnections` never say a session ended).
+const IDLE_SESSIONS: usize = 2048;
 /// First word of an autocommit transaction's shape key (then the statement's shape hash).
 const AUTOCOMMIT: u64 = 0x4155_544f_434f_4d4d;
 /// First word of an explicit transaction's shape key (then one shape hash per statement).
@@ -305,14 +315,50 @@ impl Session {
 }
 
 /// Sessions by key, and the latest session of each pid.
-#[derive(Default)]
 pub(crate) struct Sessions {
     pub map: FxHashMap<u64, Session>,
     pub by_pid: FxHashMap<u32, u64>,
     seq: u64,
+    /// Session count at which idle sessions are next swept.
+    sweep_at: usize,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions {
+            map: FxHashMap::default(),
+            by_pid: FxHashMap::default(),
+            seq: 0,
+            sweep_at: 2 * IDLE_SESSIONS,
+        }
+    }
 }
 
 impl Sessions {
+    /// Forgets the least recently active idle sessions (no open transaction, no lock wait waiting
+    /// for its statement) beyond [`IDLE_SESSIONS`]. Runs when the map has doubled since the last
+    /// sweep, so it costs O(1) per new session.
+    fn sweep_idle(&mut self) {
+        let mut idle: Vec<(u64, u64)> = self
+            .map
+            .iter()
+            .filter(|(_, s)| s.open.is_none() && s.unresolved_waits.is_empty())
+            .map(|(key, s)| (s.seen, *key))
+            .collect();
+        if idle.len() > IDLE_SESSIONS {
+            let drop = idle.len() - IDLE_SESSIONS;
+            idle.select_nth_unstable(drop - 1);
+            for &(_, key) in &idle[..drop] {
+                if let Some(s) = self.map.remove(&key)
+                    && self.by_pid.get(&s.pid) == Some(&key)
+                {
+                    self.by_pid.remove(&s.pid);
+                }
+            }
+        }
+        self.sweep_at = (2 * self.map.len()).max(2 * IDLE_SESSIONS);
+    }
+
     /// The session key of a pid (its latest `%c` session, or the pid itself).
     pub(crate) fn key_of(&self, pid: u32) -> u64 {
         self.by_pid.get(&pid).copied().unwrap_or(u64::from(pid))
@@ -335,6 +381,9 @@ fn session_entry<'a>(
     sessions.seq += 1;
     let seq = sessions.seq;
     if !sessions.map.contains_key(&key) {
+        if sessions.map.len() >= sessions.sweep_at {
+            sessions.sweep_idle();
+        }
         if sessions.map.len() >= max_open {
             evict(sessions, core, max_open);
         }
@@ -387,9 +436,15 @@ pub(crate) struct Core {
     pub sources: Vec<Arc<str>>,
     pub src: u32,
     max_shapes: usize,
+    /// Shapes kept before folding starts ([`SHAPES_KEPT`]).
+    shapes_kept: usize,
     shape_index: FxHashMap<Box<[u64]>, u32>,
     shapes: Vec<Shape>,
     shapes_dropped: u64,
+    /// Hashes of (lock, lock) pairs taken in that order by some kept shape.
+    lock_pairs: FxHashSet<u64>,
+    /// Hashes of the keys of folded shapes.
+    folded: FxHashSet<u64>,
     diag_seen: FxHashSet<Fingerprint>,
     pub diagnostics: Vec<Diagnostic>,
     pub deadlocks: Vec<ObservedDeadlock>,
@@ -422,10 +477,15 @@ pub(crate) struct State {
 
 impl State {
     fn new(opts: &LogOptions, schema: Schema) -> Self {
-        Self::with_limits(opts, schema, MAX_SHAPES)
+        Self::with_limits(opts, schema, MAX_SHAPES, SHAPES_KEPT)
     }
 
-    fn with_limits(opts: &LogOptions, schema: Schema, max_shapes: usize) -> Self {
+    fn with_limits(
+        opts: &LogOptions,
+        schema: Schema,
+        max_shapes: usize,
+        shapes_kept: usize,
+    ) -> Self {
         State {
             sessions: Sessions::default(),
             core: Core {
@@ -434,9 +494,12 @@ impl State {
                 sources: Vec::new(),
                 src: 0,
                 max_shapes: max_shapes.max(1),
+                shapes_kept,
                 shape_index: FxHashMap::default(),
                 shapes: Vec::new(),
                 shapes_dropped: 0,
+                lock_pairs: FxHashSet::default(),
+                folded: FxHashSet::default(),
                 diag_seen: FxHashSet::default(),
                 diagnostics: Vec::new(),
                 deadlocks: Vec::new(),
@@ -891,21 +954,47 @@ impl Core {
     fn autocommit(&mut self, pid: u32, sql: Sql<'_>, line: u32, shape: u64) {
         self.stats.transactions += 1;
         let key = [AUTOCOMMIT, shape];
-        if let Some(&i) = self.shape_index.get(key.as_slice()) {
-            self.shapes[i as usize].count += 1;
-        } else if self.shapes.len() >= self.max_shapes {
-            self.too_many_shapes(line);
-        } else {
+        self.add_shape(&key, line, |core| {
             let text = sql.resolved();
-            let tx = self.build_transaction(
+            let src = core.src;
+            core.build_transaction(
                 TransactionKind::Autocommit,
                 pid,
-                &[(text.as_str(), self.src, line)],
-            );
-            self.shape_index
-                .insert(key.as_slice().into(), self.shapes.len() as u32);
-            self.shapes.push(Shape { tx, count: 1 });
+                &[(text.as_str(), src, line)],
+            )
+        });
+    }
+
+    /// Counts one finished transaction in its shape; a new shape is built (by `build`) and kept,
+    /// or folded (see [`SHAPES_KEPT`]), or only counted past [`MAX_SHAPES`].
+    fn add_shape(&mut self, key: &[u64], line: u32, build: impl FnOnce(&mut Core) -> Transaction) {
+        if let Some(&i) = self.shape_index.get(key) {
+            self.shapes[i as usize].count += 1;
+            return;
         }
+        let hashed = hash_words(key);
+        if self.folded.contains(&hashed) {
+            self.stats.folded_transactions += 1;
+            return;
+        }
+        if self.shapes.len() >= self.max_shapes {
+            self.too_many_shapes(line);
+            return;
+        }
+        let tx = build(self);
+        let novel = note_lock_pairs(&tx, &mut self.lock_pairs);
+        if !novel && self.shapes.len() >= self.shapes_kept {
+            if self.folded.len() >= FOLDED_KEYS {
+                self.folded.clear();
+            }
+            self.folded.insert(hashed);
+            self.stats.folded_shapes += 1;
+            self.stats.folded_transactions += 1;
+            return;
+        }
+        self.shape_index
+            .insert(key.into(), self.shapes.len() as u32);
+        self.shapes.push(Shape { tx, count: 1 });
     }
 
     fn too_many_shapes(&mut self, line: u32) {
@@ -925,23 +1014,13 @@ impl Core {
             return;
         }
         self.stats.transactions += 1;
-        if let Some(&i) = self.shape_index.get(tx.key.as_slice()) {
-            self.shapes[i as usize].count += 1;
-        } else if self.shapes.len() >= self.max_shapes {
-            let line = tx.stmts[0].line;
-            self.too_many_shapes(line);
-        } else {
+        let line = tx.stmts[0].line;
+        self.add_shape(&tx.key, line, |core| {
             let owned = tx.texts();
             let texts: Vec<(&str, u32, u32)> =
                 owned.iter().map(|(t, s, l)| (t.as_str(), *s, *l)).collect();
-            let built = self.build_transaction(TransactionKind::Explicit, tx.pid, &texts);
-            self.shape_index
-                .insert(tx.key.as_slice().into(), self.shapes.len() as u32);
-            self.shapes.push(Shape {
-                tx: built,
-                count: 1,
-            });
-        }
+            core.build_transaction(TransactionKind::Explicit, tx.pid, &texts)
+        });
         self.recycle(tx);
     }
 
@@ -1065,6 +1144,54 @@ impl Core {
     }
 }
 
+/// 64-bit hash of a shape key.
+fn hash_words(words: &[u64]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    words.hash(&mut h);
+    h.finish()
+}
+
+/// Records every ordered pair of locks `tx` takes (each lock hashed with what the lock-order
+/// rules look at: node, mode, loop, implied, which rows, whether a locking `SELECT`), plus each
+/// lock alone, into `seen`; returns whether any was new. `O(n·d)` for `n` locks with `d`
+/// distinct hashes (bounded by nodes × modes, whatever the number of rows).
+fn note_lock_pairs(tx: &Transaction, seen: &mut FxHashSet<u64>) -> bool {
+    use std::hash::{Hash, Hasher};
+    let lock_hash = |l: &LockAcquisition| {
+        let mut h = rustc_hash::FxHasher::default();
+        l.target.node().hash(&mut h);
+        l.mode.hash(&mut h);
+        l.repeated.hash(&mut h);
+        l.implicit.is_some().hash(&mut h);
+        l.target
+            .key()
+            .map(|k| (k.single_row, k.ordered))
+            .hash(&mut h);
+        l.statement
+            .redacted
+            .get(..6)
+            .map(|w| w.eq_ignore_ascii_case("select"))
+            .hash(&mut h);
+        h.finish()
+    };
+    let mut novel = false;
+    let mut distinct: Vec<(u64, &LockAcquisition)> = Vec::new();
+    for l in &tx.locks {
+        let h = lock_hash(l);
+        for &(d, earlier) in &distinct {
+            // Two locks on the same rows differ from two on different rows of one table.
+            let same = earlier.target == l.target;
+            novel |= seen.insert(hash_words(&[d, h, u64::from(same)]));
+        }
+        if !distinct.iter().any(|&(d, _)| d == h) {
+            novel |= seen.insert(h);
+            distinct.push((h, l));
+        }
+    }
+    novel
+}
+
 /// Kind, statement fingerprints, and locks without key values.
 fn true_shape_key(tx: &Transaction) -> Vec<u8> {
     let mut key = vec![tx.kind as u8];
@@ -1089,15 +1216,23 @@ fn true_shape_key(tx: &Transaction) -> Vec<u8> {
 pub(crate) mod tests_support {
     use super::*;
 
-    /// An analyzer keeping at most `max_shapes` shapes.
-    pub(crate) fn limited_analyzer(max_shapes: usize) -> LogAnalyzer {
+    /// An analyzer keeping at most `max_shapes` shapes, folding after `shapes_kept`.
+    pub(crate) fn limited_analyzer(max_shapes: usize, shapes_kept: usize) -> LogAnalyzer {
         let opts = LogOptions::default();
         LogAnalyzer {
-            st: State::with_limits(&opts, Schema::default(), max_shapes),
+            st: State::with_limits(&opts, Schema::default(), max_shapes, shapes_kept),
             opts,
             last_prefix: None,
         }
     }
+
+    /// Sessions the analyzer remembers.
+    pub(crate) fn session_count(a: &LogAnalyzer) -> usize {
+        a.st.sessions.map.len()
+    }
+
+    /// The idle-session limit.
+    pub(crate) const IDLE: usize = IDLE_SESSIONS;
 
     /// Reads a whole input from a string.
     pub(crate) fn analyze_str(text: &str, opts: LogOptions) -> LogAnalysis {

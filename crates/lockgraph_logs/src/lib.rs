@@ -59,8 +59,11 @@
 //!
 //! - **Streaming, bounded.** Lines are read from the reader's buffer; only a line that spans two
 //!   reads is copied, and at most [`MAX_LINE`] bytes of a line are kept. A transaction is collapsed into its shape as soon as it ends: only one
-//!   representative per shape is built, so memory follows the number of shapes and open
-//!   sessions, not the size of the log. Open sessions are capped
+//!   representative per shape is built. Past [`SHAPES_KEPT`] shapes, a new shape is kept only
+//!   when it takes a pair of locks no kept shape takes (else it is folded: counted in
+//!   [`LogStats::folded_shapes`]), and sessions with no open transaction are forgotten, least
+//!   recently active first, beyond a few thousand: memory follows the lock orders and the
+//!   concurrency in the log, not its size. Open sessions are capped
 //!   ([`LogOptions::max_open_transactions`]), and so are the statements kept per open
 //!   transaction, the shapes, the lock waits and the stored warnings (all with counted warnings).
 //! - **Fast path.** A known `log_line_prefix` is matched without backtracking when it can be. A statement costs one byte
@@ -114,7 +117,7 @@ mod warning;
 #[cfg(test)]
 mod tests;
 
-pub use analyzer::{LogAnalyzer, LogOptions};
+pub use analyzer::{LogAnalyzer, LogOptions, SHAPES_KEPT};
 pub use format::LogFormat;
 pub use input::{MAX_LINE, open_input, order_inputs};
 pub use prefix::{COMMON_PREFIXES, Prefix};

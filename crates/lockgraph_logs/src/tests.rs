@@ -871,7 +871,7 @@ fn sessions_carry_over_rotated_inputs() {
 
 #[test]
 fn too_many_shapes_are_counted() {
-    let mut st = crate::analyzer::tests_support::limited_analyzer(3);
+    let mut st = crate::analyzer::tests_support::limited_analyzer(3, crate::SHAPES_KEPT);
     let mut text = String::new();
     for i in 0..10 {
         text.push_str(&format!("{P} [1] LOG:  statement: UPDATE t{i} SET a = 1\n"));
@@ -881,6 +881,102 @@ fn too_many_shapes_are_counted() {
     assert_eq!(a.transactions.len(), 3);
     assert_eq!(a.stats.transactions, 10);
     assert_eq!(a.stats.warnings_of(WarningKind::TooManyShapes), 7);
+}
+
+#[test]
+fn shapes_past_the_kept_ones_are_folded_unless_they_take_a_new_lock_order() {
+    let mut st = crate::analyzer::tests_support::limited_analyzer(100, 2);
+    let mut text = String::new();
+    let mut tx = |pid: u32, stmts: &[&str]| {
+        text.push_str(&format!("{P} [{pid}] LOG:  statement: BEGIN\n"));
+        for s in stmts {
+            text.push_str(&format!("{P} [{pid}] LOG:  statement: {s}\n"));
+        }
+        text.push_str(&format!("{P} [{pid}] LOG:  statement: COMMIT\n"));
+    };
+    tx(
+        1,
+        &[
+            "UPDATE a SET x = 1 WHERE id = 1",
+            "UPDATE b SET x = 1 WHERE id = 1",
+        ],
+    );
+    tx(1, &["UPDATE c SET x = 1 WHERE id = 1"]);
+    // Other statements, same lock pairs (a then b): folded, twice.
+    tx(
+        2,
+        &[
+            "UPDATE a SET y = 1 WHERE id = 1",
+            "UPDATE b SET y = 1 WHERE id = 1",
+        ],
+    );
+    tx(
+        2,
+        &[
+            "UPDATE a SET y = 2 WHERE id = 3",
+            "UPDATE b SET y = 2 WHERE id = 4",
+        ],
+    );
+    // b then a is a lock order no kept shape takes: kept.
+    tx(
+        3,
+        &[
+            "UPDATE b SET z = 1 WHERE id = 1",
+            "UPDATE a SET z = 1 WHERE id = 1",
+        ],
+    );
+    st.feed("pg.log", text.as_bytes()).unwrap();
+    let a = st.finish();
+    assert_eq!(a.transactions.len(), 3, "{:#?}", a.transactions);
+    assert_eq!(a.stats.transactions, 5);
+    assert_eq!((a.stats.folded_shapes, a.stats.folded_transactions), (1, 2));
+    let order: Vec<String> = a.transactions[2]
+        .locks
+        .iter()
+        .filter_map(|l| l.target.relation().map(|r| r.to_string()))
+        .collect();
+    assert_eq!(order.first().map(String::as_str), Some("b"));
+    assert_eq!(a.stats.warnings_total(), 0);
+}
+
+#[test]
+fn idle_sessions_are_forgotten_and_open_transactions_kept() {
+    let idle = crate::analyzer::tests_support::IDLE;
+    let mut text = format!("{P} [1] LOG:  statement: BEGIN\n");
+    text.push_str(&format!(
+        "{P} [1] LOG:  statement: UPDATE a SET x = 1 WHERE id = 1\n"
+    ));
+    for pid in 2..(4 * idle as u32) {
+        text.push_str(&format!(
+            "{P} [{pid}] LOG:  statement: UPDATE c SET x = 1\n"
+        ));
+    }
+    text.push_str(&format!(
+        "{P} [1] LOG:  statement: UPDATE b SET x = 1 WHERE id = 1\n"
+    ));
+    text.push_str(&format!("{P} [1] LOG:  statement: COMMIT\n"));
+    let mut st = LogAnalyzer::new(LogOptions::default(), Default::default());
+    st.feed("pg.log", text.as_bytes()).unwrap();
+    let remembered = crate::analyzer::tests_support::session_count(&st);
+    assert!(
+        remembered <= 2 * idle + 1,
+        "{remembered} sessions remembered"
+    );
+    let a = st.finish();
+    assert_eq!(a.stats.sessions, 4 * idle as u64 - 1);
+    let explicit = a
+        .transactions
+        .iter()
+        .find(|t| t.kind == lockgraph_core::TransactionKind::Explicit)
+        .expect("the open transaction survived");
+    let order: Vec<String> = explicit
+        .locks
+        .iter()
+        .filter_map(|l| l.target.relation().map(|r| r.to_string()))
+        .collect();
+    assert_eq!(order.first().map(String::as_str), Some("a"));
+    assert_eq!(order.last().map(String::as_str), Some("b"));
+    assert_eq!(a.stats.warnings_total(), 0);
 }
 
 #[test]

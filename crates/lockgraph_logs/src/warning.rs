@@ -103,8 +103,14 @@ pub struct LogStats {
     pub sessions: u64,
     /// Transactions reconstructed (explicit blocks and autocommit statements).
     pub transactions: u64,
-    /// Distinct transaction shapes.
+    /// Distinct transaction shapes kept (see [`LogAnalysis::transactions`](crate::LogAnalysis)).
     pub shapes: u64,
+    /// Distinct shapes folded: seen after the first
+    /// [`SHAPES_KEPT`](crate::SHAPES_KEPT) shapes, taking no pair of locks that a kept shape does
+    /// not take, so only counted.
+    pub folded_shapes: u64,
+    /// Transactions of folded shapes (counted in `transactions`, not in any shape count).
+    pub folded_transactions: u64,
     /// Deadlock reports read (before grouping).
     pub deadlock_reports: u64,
     /// Lock-wait messages read.

@@ -30,7 +30,7 @@ mod text;
 
 pub use dot::render_dot;
 pub use graph::{GraphEdge, GraphNode, GraphView};
-pub use json::{JSON_SCHEMA_VERSION, render_json};
+pub use json::{JSON_SCHEMA_VERSION, render_json, write_json};
 pub use mermaid::render_mermaid;
 pub use text::{TextOptions, render_text};
 
