@@ -110,6 +110,10 @@ pub struct LogsArgs {
     /// Never draw a progress bar (it is drawn only when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Connection string or URL of the database the log came from: relation OIDs the log does
+    /// not name are looked up in its `pg_class` (catalog reads only, read-only transaction).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 }
 
 /// `--log-format`.

@@ -71,7 +71,12 @@ pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
             input_error = true;
         }
     }
-    let analysis = analyzer.finish();
+    let mut analysis = analyzer.finish();
+    if let Some(url) = &args.url
+        && !name_from_catalog(url, &mut analysis)
+    {
+        input_error = true;
+    }
     for w in &analysis.warnings {
         eprintln!("lockgraph: warning: {}: {}", w.location, w.message);
     }
@@ -124,6 +129,65 @@ pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
         return Ok(2);
     }
     Ok(if fails(&findings, args.fail_on) { 1 } else { 0 })
+}
+
+/// Names the relation OIDs the log left unnamed from the server's `pg_class`. Problems are
+/// printed; returns false when the look-up failed.
+fn name_from_catalog(url: &str, analysis: &mut lockgraph_logs::LogAnalysis) -> bool {
+    let unnamed = analysis.unnamed_relations();
+    if unnamed.is_empty() {
+        return true;
+    }
+    let spec = match lockgraph_pg::ConnectionSpec::parse(url) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("lockgraph: error: --url: {e}");
+            return false;
+        }
+    };
+    match lockgraph_pg::relation_names_blocking(&spec, &unnamed) {
+        Ok(found) => {
+            let names: Vec<((u32, u32), lockgraph_core::RelationName)> = found
+                .found
+                .iter()
+                .map(|(rel, db, schema, name)| {
+                    (
+                        (*rel, *db),
+                        lockgraph_core::RelationName::from_parts([
+                            (schema.as_str(), true),
+                            (name.as_str(), true),
+                        ]),
+                    )
+                })
+                .collect();
+            analysis.name_relations(&names);
+            let list = |oids: &[(u32, u32)]| {
+                oids.iter()
+                    .map(|(r, d)| format!("{r} (database {d})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if !found.other_database.is_empty() {
+                eprintln!(
+                    "lockgraph: warning: --url: relations {} belong to another database than {} (OID {}): connect to it to name them",
+                    list(&found.other_database),
+                    spec.dbname(),
+                    found.database
+                );
+            }
+            if !found.missing.is_empty() {
+                eprintln!(
+                    "lockgraph: warning: --url: relations {} are not in pg_class (dropped since the log was written?)",
+                    list(&found.missing)
+                );
+            }
+            true
+        }
+        Err(e) => {
+            eprintln!("lockgraph: error: --url {spec}: {e}");
+            false
+        }
+    }
 }
 
 /// Root blockers and the worst waits, for the text report.

@@ -167,3 +167,29 @@ pub struct LogAnalysis {
     /// Counters.
     pub stats: LogStats,
 }
+
+impl LogAnalysis {
+    /// Relation OIDs, as `(relation OID, database OID)`, of lock waits and deadlock edges that
+    /// nothing in the log named (to look up in `pg_class`, see [`name_relations`](Self::name_relations)).
+    pub fn unnamed_relations(&self) -> Vec<(u32, u32)> {
+        // Inside, targets are keyed (database, relation).
+        let mut out: Vec<(u32, u32)> = wait::unnamed_oids(&self.lock_waits, &self.deadlocks)
+            .into_iter()
+            .map(|(db, rel)| (rel, db))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Names the relations the log left as OIDs, from `names` (`(relation OID, database OID)` →
+    /// name, e.g. read from the server's catalog), and rebuilds the affected deadlocks' relation
+    /// lists.
+    pub fn name_relations(&mut self, names: &[((u32, u32), lockgraph_core::RelationName)]) {
+        wait::name_relations(&mut self.lock_waits, &mut self.deadlocks, |(db, rel)| {
+            names
+                .iter()
+                .find(|(k, _)| *k == (rel, db))
+                .map(|(_, n)| n.clone())
+        });
+    }
+}

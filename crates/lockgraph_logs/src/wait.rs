@@ -6,7 +6,7 @@ use crate::deadlock::{Detected, pick_relation};
 use crate::format::Entry;
 use crate::lockmsg::{WaitKind, WaitMessage, parse_context, parse_holders, parse_target};
 use crate::warning::WarningKind;
-use lockgraph_core::{LockMode, LockWait, RelationName, Statement, WaitOutcome};
+use lockgraph_core::{LockMode, LockWait, ObservedDeadlock, RelationName, Statement, WaitOutcome};
 use lockgraph_sql::make_statement;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -272,33 +272,64 @@ impl Core {
 
     /// OIDs learned later in the log name the relations of earlier waits and deadlock edges.
     pub(crate) fn resolve_late(&mut self) {
-        for w in &mut self.waits {
-            if w.relation.is_none()
-                && let Some(oid) = parse_target(&w.target).relation
+        let oids = &self.oids;
+        name_relations(&mut self.waits, &mut self.deadlocks, |oid| {
+            oids.get(&oid).cloned()
+        });
+    }
+}
+
+/// Relation OIDs `(database, relation)` of waits and deadlock edges that have no name yet.
+pub(crate) fn unnamed_oids(waits: &[LockWait], deadlocks: &[ObservedDeadlock]) -> Vec<(u32, u32)> {
+    let targets = waits
+        .iter()
+        .filter(|w| w.relation.is_none())
+        .map(|w| &w.target)
+        .chain(deadlocks.iter().flat_map(|d| {
+            d.edges
+                .iter()
+                .filter(|e| e.relation.is_none())
+                .map(|e| &e.target)
+        }));
+    let mut out: Vec<(u32, u32)> = targets.filter_map(|t| parse_target(t).relation).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Names the relations of waits and deadlock edges that have none from `name_of` (by
+/// `(database OID, relation OID)`); a deadlock's relation list is rebuilt when an edge got one.
+pub(crate) fn name_relations(
+    waits: &mut [LockWait],
+    deadlocks: &mut [ObservedDeadlock],
+    name_of: impl Fn((u32, u32)) -> Option<RelationName>,
+) {
+    for w in waits {
+        if w.relation.is_none()
+            && let Some(oid) = parse_target(&w.target).relation
+        {
+            w.relation = name_of(oid);
+        }
+    }
+    for d in deadlocks {
+        let mut changed = false;
+        for e in &mut d.edges {
+            if e.relation.is_none()
+                && let Some(oid) = parse_target(&e.target).relation
+                && let Some(n) = name_of(oid)
             {
-                w.relation = self.oids.get(&oid).cloned();
+                e.relation = Some(n);
+                changed = true;
             }
         }
-        for d in &mut self.deadlocks {
-            let mut changed = false;
-            for e in &mut d.edges {
-                if e.relation.is_none()
-                    && let Some(oid) = parse_target(&e.target).relation
-                    && let Some(n) = self.oids.get(&oid)
-                {
-                    e.relation = Some(n.clone());
-                    changed = true;
+        if changed {
+            let mut rels: Vec<RelationName> = Vec::new();
+            for r in d.edges.iter().filter_map(|e| e.relation.clone()) {
+                if !rels.contains(&r) {
+                    rels.push(r);
                 }
             }
-            if changed {
-                let mut rels: Vec<RelationName> = Vec::new();
-                for r in d.edges.iter().filter_map(|e| e.relation.clone()) {
-                    if !rels.contains(&r) {
-                        rels.push(r);
-                    }
-                }
-                d.relations = rels;
-            }
+            d.relations = rels;
         }
     }
 }

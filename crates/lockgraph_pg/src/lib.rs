@@ -16,7 +16,8 @@
 //!   [`DeadlockSeen`] when PostgreSQL aborted a statement with SQLSTATE 40P01.
 //! - [`format_script`] / [`parse_script`]: a [`Repro`] as a SQL script a person can run by hand
 //!   in psql sessions (what `lockgraph --emit-repro DIR` writes), and back.
-//! - [`probe`]: check a server and learn its version.
+//! - [`probe`]: check a server and learn its version; [`relation_names`]: name the relation
+//!   OIDs a log printed, from `pg_class` (read-only).
 //! - [`Error`]: one enum; every message is one line without the password.
 //!
 //! ```no_run
@@ -68,6 +69,8 @@
 //!   variables, `.pgpass` and TLS belong in `spec` (resolution) and `connect` (the TLS seam).
 #![warn(missing_docs)]
 
+/// Catalog look-ups (relation OIDs to names).
+mod catalog;
 /// Opening connections and describing connection errors; [`probe`].
 mod connect;
 /// Errors of this crate.
@@ -83,6 +86,7 @@ pub mod spec;
 /// Splitting SQL text into statements, psql-style.
 mod split;
 
+pub use catalog::{RelationNames, relation_names, relation_names_blocking};
 pub use connect::{ServerInfo, probe, probe_blocking};
 pub use error::Error;
 pub use lockgraph_core::{Repro, ReproStep};
