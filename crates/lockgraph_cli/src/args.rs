@@ -47,9 +47,20 @@ pub enum Command {
 /// Options of `lockgraph check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Files or directories to check (directories are walked for *.sql, honouring .gitignore).
+    /// Files or directories to check (directories are walked for *.sql and *.py, honouring
+    /// .gitignore).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
+    /// Only read walked files matching this glob (repeatable; `app/**`, `*.sql`). A glob without
+    /// `/` matches at any depth.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Skip walked files matching this glob (repeatable; `tests/**`, `*_test.py`).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// How deep calls from a transaction into other functions are followed.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_call_depth: usize,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,

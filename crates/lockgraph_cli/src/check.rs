@@ -3,10 +3,12 @@
 use crate::args::{CheckArgs, ColorChoice, FailOn, Format};
 use crate::output::{print, use_color};
 use anyhow::Context;
-use lockgraph_cli::pipeline::{LoadOptions, load_sql};
+use lockgraph_cli::discover::Filter;
+use lockgraph_cli::pipeline::{LoadOptions, load};
 use lockgraph_core::{Finding, Severity};
 use lockgraph_report::{GraphView, Report, TextOptions};
 use lockgraph_rules::{Analysis, CheckOptions};
+use lockgraph_source::SourceOptions;
 
 /// Runs the check; returns the exit code.
 pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
@@ -14,8 +16,13 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
     let load_opts = LoadOptions {
         file_transaction: args.file_transaction.clone(),
         migration_transactions: !args.no_migration_transactions,
+        filter: Filter::new(&args.include, &args.exclude).map_err(anyhow::Error::msg)?,
+        source: SourceOptions {
+            max_call_depth: args.max_call_depth,
+            ..SourceOptions::default()
+        },
     };
-    let loaded = load_sql(&args.paths, &load_opts);
+    let loaded = load(&args.paths, &load_opts);
     for e in &loaded.errors {
         eprintln!("lockgraph: error: {e}");
     }
@@ -33,7 +40,8 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
         &loaded.schema,
         &loaded.statements,
         options,
-    );
+    )
+    .with_suppressions(&loaded.suppressions);
     let findings = lockgraph_rules::check(&analysis, &selected);
 
     if let Some(dir) = &args.emit_repro {

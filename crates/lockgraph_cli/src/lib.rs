@@ -2,8 +2,8 @@
 //! turns files into transactions, shared by the CLI and by end-to-end tests.
 //!
 //! ```no_run
-//! use lockgraph_cli::pipeline::{load_sql, LoadOptions};
-//! let loaded = load_sql(&["samples/shop".into()], &LoadOptions::default());
+//! use lockgraph_cli::pipeline::{load, LoadOptions};
+//! let loaded = load(&["samples/shop".into()], &LoadOptions::default());
 //! println!("{} transactions", loaded.transactions.len());
 //! ```
 #![warn(missing_docs)]

@@ -4,7 +4,7 @@
 
 use crate::args::{ColorChoice, Format, LogFormatArg, LogsArgs};
 use crate::check::{emit, fails, selected_rules};
-use lockgraph_cli::pipeline::{LoadOptions, load_sql};
+use lockgraph_cli::pipeline::{LoadOptions, load};
 use lockgraph_logs::{LogAnalyzer, LogFormat, LogOptions};
 use lockgraph_report::{GraphView, Report, Sources};
 use lockgraph_rules::{Analysis, CheckOptions};
@@ -16,7 +16,7 @@ pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
     let schema = if args.schema.is_empty() {
         lockgraph_core::Schema::default()
     } else {
-        let loaded = load_sql(&args.schema, &LoadOptions::default());
+        let loaded = load(&args.schema, &LoadOptions::default());
         for e in &loaded.errors {
             eprintln!("lockgraph: error: {e}");
         }

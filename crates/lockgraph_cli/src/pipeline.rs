@@ -1,21 +1,33 @@
-//! Files → [`Loaded`]: the schema (pass 1, from every file's DDL), then each file's transactions
-//! and statements (pass 2). Unreadable files are recorded and skipped; invalid UTF-8 is replaced
-//! with a warning naming the line, and the file is still analysed.
+//! Files → [`Loaded`]: the schema (pass 1: every SQL file's DDL, then the ORM models of the
+//! Python files for tables the DDL does not define), then the transactions and statements of each
+//! SQL file and of the Python code as a whole (pass 2; calls are followed across files).
+//! Unreadable files are recorded and skipped; invalid UTF-8 is replaced with a warning naming the
+//! line, and the file is still analysed; a Python file with syntax errors is skipped with a
+//! warning.
 
-use crate::discover::{InputFile, discover, in_migrations_dir};
-use lockgraph_core::{Diagnostic, Schema, Statement, Transaction};
+use crate::discover::{FileKind, Filter, InputFile, discover, in_migrations_dir};
+use lockgraph_core::{Diagnostic, Schema, Statement, Suppression, Transaction};
 use lockgraph_report::Sources;
+use lockgraph_source::{SourceFile, SourceOptions};
 use lockgraph_sql::SqlFileOptions;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// How files map to transactions.
+/// Python files larger than this are skipped with a warning: generated code (protobuf, vendored
+/// bundles) holds no transactions worth the parse.
+pub const MAX_SOURCE_BYTES: u64 = 8 << 20;
+
+/// How files map to transactions, and which files are read.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// Every file under these paths is one transaction.
     pub file_transaction: Vec<PathBuf>,
     /// Files under a `migrations` directory are one transaction each, in the `migrations` group.
     pub migration_transactions: bool,
+    /// `--include`/`--exclude` globs for the files found by walking directories.
+    pub filter: Filter,
+    /// Bounds on following Python calls.
+    pub source: SourceOptions,
 }
 
 impl Default for LoadOptions {
@@ -23,6 +35,8 @@ impl Default for LoadOptions {
         LoadOptions {
             file_transaction: Vec::new(),
             migration_transactions: true,
+            filter: Filter::default(),
+            source: SourceOptions::default(),
         }
     }
 }
@@ -32,28 +46,40 @@ impl Default for LoadOptions {
 pub struct Loaded {
     /// File texts by display name.
     pub sources: Sources,
-    /// Tables, keys and foreign keys from the DDL.
+    /// Tables, keys and foreign keys from the DDL and the ORM models.
     pub schema: Schema,
     /// Transactions of every file, in file order.
     pub transactions: Vec<Transaction>,
-    /// Unparseable or unmodelled statements.
+    /// Unparseable or unmodelled statements, dynamic relations.
     pub diagnostics: Vec<Diagnostic>,
     /// Every statement in input order.
     pub statements: Vec<Arc<Statement>>,
+    /// `lockgraph: ignore[…]` comments.
+    pub suppressions: Vec<Suppression>,
     /// Number of files read.
     pub files: usize,
     /// Input errors (missing or unreadable files): the exit code becomes 2.
     pub errors: Vec<String>,
-    /// Warnings about input that was still analysed.
+    /// Warnings about input that was still analysed (or skipped and the run went on).
     pub warnings: Vec<String>,
 }
 
-/// Reads and analyses every SQL file under `paths`.
-pub fn load_sql(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
-    let (files, mut errors) = discover(paths);
+/// Reads and analyses every SQL and Python file under `paths`.
+pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
+    let (files, mut errors) = discover(paths, &opts.filter);
     let mut loaded = Loaded::default();
     let mut texts: Vec<(&InputFile, String)> = Vec::new();
     for file in &files {
+        let size = std::fs::metadata(&file.path).map(|m| m.len()).unwrap_or(0);
+        if file.kind == FileKind::Python && size > MAX_SOURCE_BYTES {
+            loaded.warnings.push(format!(
+                "{}:1: {} MiB of Python (generated code?): larger than {} MiB, skipped",
+                file.name,
+                size >> 20,
+                MAX_SOURCE_BYTES >> 20
+            ));
+            continue;
+        }
         match std::fs::read(&file.path) {
             Ok(bytes) => {
                 let (text, warning) = decode(&file.name, bytes);
@@ -64,15 +90,30 @@ pub fn load_sql(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
         }
     }
     loaded.errors = errors;
+    let (sql, python): (Vec<_>, Vec<_>) = texts.iter().partition(|(f, _)| f.kind == FileKind::Sql);
 
-    let schema_input: Vec<(&str, &str)> = texts
+    let schema_input: Vec<(&str, &str)> = sql
         .iter()
         .map(|(f, t)| (f.name.as_str(), t.as_str()))
         .collect();
-    let (schema, diagnostics) = lockgraph_sql::parse_schema(&schema_input);
+    let (mut schema, diagnostics) = lockgraph_sql::parse_schema(&schema_input);
     loaded.diagnostics = diagnostics;
+    let python: Vec<SourceFile> = python
+        .iter()
+        .map(|(f, t)| SourceFile {
+            name: f.name.clone(),
+            text: t.clone(),
+        })
+        .collect();
+    let parsed = lockgraph_source::parse_files(&python);
+    if !python.is_empty() {
+        // The DDL is the truth where it defines a table; models fill in the rest.
+        for (name, table) in lockgraph_source::model_schema_parsed(&parsed).tables {
+            schema.tables.entry(name).or_insert(table);
+        }
+    }
 
-    for (file, text) in &texts {
+    for (file, text) in &sql {
         let whole_file = opts
             .file_transaction
             .iter()
@@ -90,6 +131,19 @@ pub fn load_sql(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
                 &file.name, raw.line, &raw.text,
             ));
         }
+        loaded
+            .suppressions
+            .extend(Suppression::scan(&file.name, text, "--", |_, _| true));
+    }
+    if !python.is_empty() {
+        let ext = lockgraph_source::extract_parsed(&parsed, &schema, &opts.source);
+        loaded.transactions.extend(ext.transactions);
+        loaded.diagnostics.extend(ext.diagnostics);
+        loaded.statements.extend(ext.statements);
+        loaded.suppressions.extend(ext.suppressions);
+        loaded.warnings.extend(ext.warnings);
+    }
+    for (file, text) in &texts {
         loaded.sources.insert(file.name.as_str(), text.as_str());
     }
     // The schema pass and the transaction pass both meet a statement the parser rejects.

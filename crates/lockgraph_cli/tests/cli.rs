@@ -50,7 +50,8 @@ fn codes(v: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// Every `tests/data/rules/<CODE>/{bad,good}_*.sql` fixture.
+/// Every `tests/data/rules/<CODE>/{bad,good}_*.{sql,py,log}` fixture: `(code, path, bad)`.
+/// Files directly under `tests/data/rules` (`python_schema.sql`, scripts) are not fixtures.
 fn fixtures() -> Vec<(String, String, bool)> {
     let dir = root().join("tests/data/rules");
     let mut out = Vec::new();
@@ -63,7 +64,9 @@ fn fixtures() -> Vec<(String, String, bool)> {
         for f in std::fs::read_dir(&code_dir).unwrap() {
             let f = f.unwrap().path();
             let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            let input = name.ends_with(".sql") || name.ends_with(".log");
+            let input = [".sql", ".py", ".log"]
+                .iter()
+                .any(|ext| name.ends_with(ext));
             if input && (name.starts_with("bad_") || name.starts_with("good_")) {
                 let rel = format!("tests/data/rules/{code}/{name}");
                 out.push((code.clone(), rel, name.starts_with("bad_")));
@@ -74,7 +77,8 @@ fn fixtures() -> Vec<(String, String, bool)> {
     out
 }
 
-/// Server-log fixtures (runtime rules, 4xx) go through `lockgraph logs`, SQL through `check`.
+/// Server-log fixtures (runtime rules, 4xx) go through `lockgraph logs`; SQL and Python through
+/// `check`.
 fn command_for(path: &str) -> &'static str {
     if path.ends_with(".log") {
         "logs"
@@ -83,17 +87,29 @@ fn command_for(path: &str) -> &'static str {
     }
 }
 
+/// Snapshot name of a fixture: `LG101__bad_two_table_rows` for SQL and logs, with the extension
+/// kept for Python (`LG904__bad_stale_suppression.py`), which may share a stem with a SQL fixture.
+fn snapshot_name(code: &str, path: &str) -> String {
+    let p = Path::new(path);
+    let name = if path.ends_with(".py") {
+        p.file_name()
+    } else {
+        p.file_stem()
+    };
+    format!("{code}__{}", name.unwrap().to_string_lossy())
+}
+
 #[test]
 fn every_rule_has_bad_and_good_fixtures() {
     let fx = fixtures();
     for rule in lockgraph_rules_codes() {
         assert!(
             fx.iter().any(|(c, _, bad)| c == &rule && *bad),
-            "{rule} has no bad_*.sql fixture"
+            "{rule} has no bad_* fixture in tests/data/rules/{rule}"
         );
         assert!(
             fx.iter().any(|(c, _, bad)| c == &rule && !*bad),
-            "{rule} has no good_*.sql fixture"
+            "{rule} has no good_* fixture in tests/data/rules/{rule}"
         );
     }
 }
@@ -131,11 +147,10 @@ fn bad_fixture_text_snapshots() {
             continue;
         }
         let r = run(&[command_for(&path), &path]);
-        let name = format!(
-            "{code}__{}",
-            Path::new(&path).file_stem().unwrap().to_string_lossy()
+        insta::assert_snapshot!(
+            snapshot_name(&code, &path),
+            format!("exit: {}\n{}", r.code, r.stdout)
         );
-        insta::assert_snapshot!(name, format!("exit: {}\n{}", r.code, r.stdout));
     }
 }
 
@@ -190,6 +205,115 @@ fn samples_text_snapshot() {
     let r = run(&["check", "samples/shop"]);
     insta::assert_snapshot!(
         "samples_shop_text",
+        format!("exit: {}\n{}", r.code, r.stdout)
+    );
+}
+
+/// The Python fixtures cover every rule the Python front-end can trigger, with both a bad and a
+/// good example.
+#[test]
+fn python_fixtures_cover_the_source_rules() {
+    let fx = fixtures();
+    for rule in ["LG101", "LG102", "LG103", "LG903", "LG904"] {
+        for bad in [true, false] {
+            assert!(
+                fx.iter()
+                    .any(|(c, p, b)| c == rule && *b == bad && p.ends_with(".py")),
+                "{rule} has no Python {} fixture",
+                if bad { "bad_*" } else { "good_*" }
+            );
+        }
+    }
+}
+
+fn findings_of<'a>(v: &'a serde_json::Value, code: &str) -> Vec<&'a serde_json::Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .collect()
+}
+
+/// `path:line` of every label of a finding.
+fn label_places(f: &serde_json::Value) -> Vec<String> {
+    f["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            format!(
+                "{}:{}",
+                l["location"]["path"].as_str().unwrap(),
+                l["location"]["line"]
+            )
+        })
+        .collect()
+}
+
+/// The async Python service: the settle/reconcile inversion through the repository layer (LG101),
+/// the SQLAlchemy share-then-update upgrade (LG102) and the Django checkout loop (LG103), each
+/// pointing at the Python lines that take the locks.
+#[test]
+fn python_service_reports_inversion_upgrade_and_unordered_rows() {
+    let (exit, v) = json(&["check", "samples/python-service"]);
+    assert_eq!(exit, 1);
+    let base = "samples/python-service";
+
+    let lg101 = findings_of(&v, "LG101");
+    assert_eq!(lg101.len(), 1, "{v:#}");
+    assert_eq!(
+        lg101[0]["relations"],
+        serde_json::json!(["accounts", "ledger_entries"])
+    );
+    let places = label_places(lg101[0]);
+    for file in ["app/repositories/accounts.py", "app/repositories/ledger.py"] {
+        assert!(
+            places
+                .iter()
+                .any(|p| p.starts_with(&format!("{base}/{file}:"))),
+            "LG101 has no label in {file}: {places:?}"
+        );
+    }
+    let message = lg101[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("transfers.settle_entry")
+            && message.contains("reconcile.apply_correction"),
+        "{message}"
+    );
+
+    let lg102 = findings_of(&v, "LG102");
+    assert_eq!(lg102.len(), 1, "{v:#}");
+    assert_eq!(lg102[0]["relations"], serde_json::json!(["stock_levels"]));
+    assert!(
+        label_places(lg102[0])
+            .iter()
+            .all(|p| p.starts_with(&format!("{base}/app/orm/inventory.py:"))),
+        "{:#}",
+        lg102[0]
+    );
+
+    let lg103 = findings_of(&v, "LG103");
+    assert_eq!(lg103.len(), 1, "{v:#}");
+    assert_eq!(lg103[0]["relations"], serde_json::json!(["shop_product"]));
+    assert_eq!(label_places(lg103[0]), [format!("{base}/shop/views.py:25")]);
+}
+
+#[test]
+fn python_service_fixed_is_clean() {
+    let (exit, v) = json(&["check", "samples/python-service-fixed", "--fail-on", "info"]);
+    assert!(
+        codes(&v).iter().all(|c| !c.starts_with("LG1")),
+        "samples/python-service-fixed reports a deadlock hazard: {v:#}"
+    );
+    assert_eq!(exit, 0, "{v:#}");
+}
+
+#[test]
+fn python_service_text_snapshot() {
+    let r = run(&["check", "samples/python-service"]);
+    insta::assert_snapshot!(
+        "samples_python_service_text",
         format!("exit: {}\n{}", r.code, r.stdout)
     );
 }

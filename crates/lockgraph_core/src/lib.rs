@@ -42,6 +42,8 @@ pub mod mode;
 pub mod observed;
 /// Tables, keys, foreign keys.
 pub mod schema;
+/// Inline suppression comments.
+pub mod suppression;
 /// Lock targets and graph nodes.
 pub mod target;
 /// Statements, lock acquisitions, transactions.
@@ -55,6 +57,7 @@ pub use mode::{
 };
 pub use observed::{DeadlockEdge, DeadlockParticipant, LockWait, ObservedDeadlock, WaitOutcome};
 pub use schema::{Column, ForeignKey, ReferentialAction, Schema, Table};
+pub use suppression::Suppression;
 pub use target::{KeyPredicate, LockTarget, NodeKey, RelationName, is_plain_ident, quote_ident};
 pub use transaction::{
     Fingerprint, Implicit, Location, LockAcquisition, Statement, Transaction, TransactionKind,

@@ -134,6 +134,11 @@ pub struct LockAcquisition {
     pub implicit: Option<Implicit>,
     /// Whether the statement runs repeatedly in the transaction (inside a loop in source code).
     pub repeated: bool,
+    /// The calls through which the transaction's own code reached the statement, outermost
+    /// first (application code: `service.py:14` calls `repo.update_b`, whose SQL is the
+    /// statement). `None` when the statement is in the transaction's own code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Arc<[Location]>>,
 }
 
 /// How a transaction's boundaries were found.

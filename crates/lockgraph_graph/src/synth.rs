@@ -57,6 +57,7 @@ pub fn transaction(
             statement: statement(&format!("{mode} {target}"), &path, i as u32 + 2),
             implicit: None,
             repeated: false,
+            via: None,
         })
         .collect();
     Transaction {
@@ -232,6 +233,7 @@ impl Builder {
                     statement: stmt.clone(),
                     implicit: None,
                     repeated: false,
+                    via: None,
                 });
             }
             statements.push(stmt);

@@ -1,7 +1,7 @@
 //! Helpers shared by rules: how locks, statements and places are described in findings.
 
 use lockgraph_core::{
-    Fingerprint, Label, LockAcquisition, LockMode, LockTarget, Statement, Transaction,
+    Fingerprint, Label, Location, LockAcquisition, LockMode, LockTarget, Statement, Transaction,
 };
 use std::sync::Arc;
 
@@ -96,13 +96,38 @@ pub fn statement_index(txn: &Transaction, lock: &LockAcquisition) -> usize {
         .unwrap_or(0)
 }
 
-/// A label at the statement that takes `lock`.
+/// Where the transaction's own code takes `lock`: the statement, or the outermost call that
+/// reached it (application code).
+pub fn written_at(lock: &LockAcquisition) -> &Location {
+    lock.via
+        .as_ref()
+        .and_then(|v| v.first())
+        .unwrap_or(&lock.statement.location)
+}
+
+/// `line 12` for a statement in the transaction's own code, `app/service.py:14` (the call
+/// site) when calls reached it: how a suggestion points at the place to edit.
+pub fn place_to_edit(lock: &LockAcquisition) -> String {
+    match &lock.via {
+        Some(via) if !via.is_empty() => written_at(lock).to_string(),
+        _ => format!("line {}", lock.statement.location.line),
+    }
+}
+
+/// A label at the statement that takes `lock`; when calls reached it, the message names them.
 pub fn label_at(
     lock: &LockAcquisition,
     message: String,
     primary: bool,
     show_literals: bool,
 ) -> Label {
+    let message = match &lock.via {
+        Some(via) if !via.is_empty() => {
+            let calls: Vec<String> = via.iter().map(|l| l.to_string()).collect();
+            format!("{message} (called from {})", calls.join(" → "))
+        }
+        _ => message,
+    };
     Label {
         location: lock.statement.location.clone(),
         message,

@@ -37,7 +37,9 @@ pub mod rules;
 
 pub use rule::{Rule, RuleInfo};
 
-use lockgraph_core::{Diagnostic, Finding, ObservedDeadlock, Schema, Statement, Transaction};
+use lockgraph_core::{
+    Diagnostic, Finding, ObservedDeadlock, Schema, Statement, Suppression, Transaction,
+};
 use lockgraph_graph::LockGraph;
 use std::sync::Arc;
 
@@ -74,6 +76,8 @@ pub struct Analysis<'a> {
     pub statements: &'a [Arc<Statement>],
     /// Deadlocks the server reported (from logs or live inspection); empty for static checks.
     pub deadlocks: &'a [ObservedDeadlock],
+    /// Inline `lockgraph: ignore[…]` comments of the input.
+    pub suppressions: &'a [Suppression],
     /// The lock-order graph over `transactions`.
     pub graph: LockGraph,
     /// Options.
@@ -96,9 +100,17 @@ impl<'a> Analysis<'a> {
             schema,
             statements,
             deadlocks: &[],
+            suppressions: &[],
             graph,
             options,
         }
+    }
+
+    /// Adds the input's suppression comments ([`check`] drops what they silence and reports
+    /// the unused ones as LG904).
+    pub fn with_suppressions(mut self, suppressions: &'a [Suppression]) -> Self {
+        self.suppressions = suppressions;
+        self
     }
 
     /// Adds the deadlocks a server reported (the 4xx rules read them).
@@ -127,6 +139,8 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &rules::deadlock_observed::DeadlockObserved,
     &rules::unparseable_statement::UnparseableStatement,
     &rules::unmodelled_statement::UnmodelledStatement,
+    &rules::dynamic_relation::DynamicRelation,
+    &rules::unused_suppression::UnusedSuppression,
 ];
 
 /// Looks a rule up by code (`LG101`) or name (`lock-order-inversion`), case-insensitively.
@@ -138,7 +152,8 @@ pub fn find_rule(code_or_name: &str) -> Option<&'static dyn Rule> {
 }
 
 /// Runs the rules whose codes are in `selected` and returns their findings, sorted by location,
-/// code and fingerprint, duplicates (same code and fingerprint) removed.
+/// code and fingerprint, duplicates (same code and fingerprint) removed. Findings an inline
+/// suppression covers are dropped, and unused suppressions become LG904 findings.
 pub fn check(analysis: &Analysis<'_>, selected: &[&str]) -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in REGISTRY {
@@ -146,6 +161,7 @@ pub fn check(analysis: &Analysis<'_>, selected: &[&str]) -> Vec<Finding> {
             rule.check(analysis, &mut out);
         }
     }
+    rules::unused_suppression::apply(&mut out, analysis.suppressions, selected);
     out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut seen = std::collections::BTreeSet::new();
     out.retain(|f| seen.insert((f.code, f.fingerprint)));

@@ -8,7 +8,10 @@
 //! 3. **phase two** — each session runs on to the lock that the next session holds; every step
 //!    but the last blocks, and the last closes the cycle, so the server reports SQLSTATE 40P01.
 //!
-//! Placeholders (`$1`) are replaced by `1` so that both sessions lock the same rows.
+//! Placeholders (`$1`) are bound to `'1'` (an untyped literal, so it fits integer, text and
+//! boolean columns alike; `= ANY($1)` gets `'{1}'`) so that both sessions lock the same rows —
+//! except where two runs of one transaction must lock two different rows (LG103): there the
+//! key placeholder of the second row is bound to `'2'` ([`Bind`]).
 
 use crate::Analysis;
 use crate::evidence::statement_index;
@@ -20,6 +23,21 @@ use lockgraph_graph::Cycle;
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, LazyLock};
+
+/// Values for placeholders: `'1'` unless overridden (`$3` → `'2'`).
+#[derive(Default)]
+struct Bind {
+    overrides: Vec<(String, String)>,
+}
+
+impl Bind {
+    fn value(&self, placeholder: &str) -> &str {
+        self.overrides
+            .iter()
+            .find(|(p, _)| p == placeholder)
+            .map_or("1", |(_, v)| v.as_str())
+    }
+}
 
 /// One session's part: which transaction, and the statement ranges of its two phases.
 struct SessionPlan<'a> {
@@ -50,7 +68,7 @@ pub fn for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Option<Repro> {
             second,
         });
     }
-    assemble(a, plans)
+    assemble(a, plans, &Bind::default())
 }
 
 /// Two runs of one transaction that both take lock `i`, then both ask for the stronger lock `j`.
@@ -61,7 +79,7 @@ pub fn for_upgrade(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Option<Rep
         first: (0..=si).collect(),
         second: (si + 1..=sj).collect(),
     };
-    assemble(a, vec![plan(), plan()])
+    assemble(a, vec![plan(), plan()], &Bind::default())
 }
 
 /// Transaction `t` and the statement indices of its locks `i` and `j`, when `i`'s comes first.
@@ -95,7 +113,29 @@ pub fn for_unordered_pair(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Opt
         first: reversed_prefix,
         second: vec![si],
     };
-    assemble(a, vec![first, second])
+    // Placeholder keys (`id = $1` … `id = $3`): the second statement's row is another row.
+    let keys = |l: usize| -> Vec<String> {
+        txn.locks[l]
+            .target
+            .key()
+            .map(|k| {
+                k.values
+                    .iter()
+                    .filter(|v| PLACEHOLDER.is_match(v))
+                    .map(|v| v.to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let first_keys = keys(i);
+    let bind = Bind {
+        overrides: keys(j)
+            .into_iter()
+            .filter(|k| !first_keys.contains(k))
+            .map(|k| (k, "2".to_string()))
+            .collect(),
+    };
+    assemble(a, vec![first, second], &bind)
 }
 
 /// The round-robin interleaving of whole transactions: every session begins, then the sessions
@@ -121,7 +161,7 @@ pub fn interleaved(a: &Analysis<'_>, txns: &[usize]) -> Option<Repro> {
     for k in 0..longest {
         for (s, txn) in used.iter().enumerate() {
             if let Some(stmt) = txn.statements.get(k) {
-                steps.push(step(s + 1, stmt, false));
+                steps.push(step(s + 1, stmt, false, &Bind::default()));
             }
         }
     }
@@ -143,7 +183,7 @@ pub fn interleaved(a: &Analysis<'_>, txns: &[usize]) -> Option<Repro> {
     }
     let stmts: Vec<&Arc<Statement>> = used.iter().flat_map(|t| t.statements.iter()).collect();
     let mut setup = setup_ddl(a.statements, &used);
-    setup.extend(seed_rows(a.schema, &used, &stmts));
+    setup.extend(seed_rows(a.schema, &used, &stmts, &Bind::default()));
     Some(Repro {
         setup,
         steps,
@@ -151,7 +191,7 @@ pub fn interleaved(a: &Analysis<'_>, txns: &[usize]) -> Option<Repro> {
     })
 }
 
-fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>) -> Option<Repro> {
+fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>, bind: &Bind) -> Option<Repro> {
     if plans.iter().all(|p| p.second.is_empty())
         && plans.len() > 1
         && plans.iter().any(|p| p.first.is_empty())
@@ -176,7 +216,7 @@ fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>) -> Option<Repro> {
         let blocks_at_end = plan.second.is_empty();
         for (n, &k) in plan.first.iter().enumerate() {
             let blocks = blocks_at_end && n + 1 == plan.first.len();
-            steps.push(step(s + 1, &plan.txn.statements[k], blocks));
+            steps.push(step(s + 1, &plan.txn.statements[k], blocks, bind));
         }
     }
     // Phase two: each session runs on to the lock the next one holds; the last closes the cycle.
@@ -185,7 +225,7 @@ fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>) -> Option<Repro> {
         let plan = &plans[s];
         for (n, &k) in plan.second.iter().enumerate() {
             let blocks = Some(s) != last && n + 1 == plan.second.len();
-            steps.push(step(s + 1, &plan.txn.statements[k], blocks));
+            steps.push(step(s + 1, &plan.txn.statements[k], blocks, bind));
         }
     }
     if let Some(final_step) = steps.last_mut() {
@@ -202,7 +242,7 @@ fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>) -> Option<Repro> {
         })
         .collect();
     let mut setup = setup_ddl(a.statements, &used);
-    setup.extend(seed_rows(a.schema, &used, &stmts));
+    setup.extend(seed_rows(a.schema, &used, &stmts, bind));
     Some(Repro {
         setup,
         steps,
@@ -230,10 +270,10 @@ fn needs_begin(txn: &Transaction) -> bool {
             .is_some_and(|s| matches!(first_keyword(s).as_str(), "BEGIN" | "START"))
 }
 
-fn step(session: usize, stmt: &Statement, expect_block: bool) -> ReproStep {
+fn step(session: usize, stmt: &Statement, expect_block: bool, bind: &Bind) -> ReproStep {
     ReproStep {
         session,
-        sql: runnable(&stmt.text),
+        sql: runnable_with(&stmt.text, bind),
         origin: Some(stmt.location.clone()),
         expect_block,
     }
@@ -241,11 +281,30 @@ fn step(session: usize, stmt: &Statement, expect_block: bool) -> ReproStep {
 
 static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\d+\b").expect("static regex"));
+/// `ANY($n)` (a list parameter) or a bare `$n`.
+static BINDABLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(ANY|ALL)\s*\(\s*(\$\d+)\s*\)|(\$\d+)\b").expect("static regex")
+});
 
-/// The statement as it can be run: trailing semicolon dropped, `$n` placeholders bound to `1`.
+/// The statement as it can be run: trailing semicolon dropped, `$n` placeholders bound to `'1'`.
 fn runnable(text: &str) -> String {
+    runnable_with(text, &Bind::default())
+}
+
+/// [`runnable`] with `bind`'s values.
+fn runnable_with(text: &str, bind: &Bind) -> String {
     let t = text.trim().trim_end_matches(';').trim_end();
-    PLACEHOLDER.replace_all(t, "1").into_owned()
+    BINDABLE
+        .replace_all(t, |c: &regex::Captures<'_>| {
+            match (c.get(1), c.get(2), c.get(3)) {
+                (Some(f), Some(p), _) => {
+                    format!("{}('{{{}}}')", f.as_str(), bind.value(p.as_str()))
+                }
+                (_, _, Some(p)) => format!("'{}'", bind.value(p.as_str())),
+                _ => c[0].to_string(),
+            }
+        })
+        .into_owned()
 }
 
 /// The input's schema DDL (CREATE/ALTER/COMMENT), in input order, minus the statements of the
@@ -270,7 +329,12 @@ fn setup_ddl(all: &[Arc<Statement>], under_test: &[&Transaction]) -> Vec<String>
 type Row = (RelationName, Vec<(String, String)>);
 
 /// `INSERT … ON CONFLICT DO NOTHING` for every row the steps lock by a literal key.
-fn seed_rows(schema: &Schema, txns: &[&Transaction], stmts: &[&Arc<Statement>]) -> Vec<String> {
+fn seed_rows(
+    schema: &Schema,
+    txns: &[&Transaction],
+    stmts: &[&Arc<Statement>],
+    bind: &Bind,
+) -> Vec<String> {
     let mut rows: Vec<Row> = Vec::new();
     let mut filters: BTreeMap<Row, Vec<(String, String)>> = BTreeMap::new();
     for txn in txns {
@@ -292,7 +356,7 @@ fn seed_rows(schema: &Schema, txns: &[&Transaction], stmts: &[&Arc<Statement>]) 
                 .columns
                 .iter()
                 .zip(&key.values)
-                .map(|(c, v)| (c.to_string(), runnable(v)))
+                .map(|(c, v)| (c.to_string(), runnable_with(v, bind)))
                 .collect();
             let row = (relation.clone(), pairs);
             // The statements' other equality filters (status = 'placed') on the same row are
@@ -300,7 +364,7 @@ fn seed_rows(schema: &Schema, txns: &[&Transaction], stmts: &[&Arc<Statement>]) 
             let wanted = filters.entry(row.clone()).or_default();
             for (c, v) in &key.filters {
                 if !wanted.iter().any(|(w, _)| **w == **c) {
-                    wanted.push((c.to_string(), runnable(v)));
+                    wanted.push((c.to_string(), runnable_with(v, bind)));
                 }
             }
             if !rows.contains(&row) {
@@ -464,7 +528,18 @@ mod tests {
     fn placeholders_are_bound_and_semicolons_dropped() {
         assert_eq!(
             runnable("UPDATE t SET a = $1 WHERE id = $2;  "),
-            "UPDATE t SET a = 1 WHERE id = 1"
+            "UPDATE t SET a = '1' WHERE id = '1'"
+        );
+        assert_eq!(
+            runnable("SELECT 1 FROM t WHERE id = any( $1 ) FOR UPDATE"),
+            "SELECT 1 FROM t WHERE id = any('{1}') FOR UPDATE"
+        );
+        let bind = Bind {
+            overrides: vec![("$3".into(), "2".into())],
+        };
+        assert_eq!(
+            runnable_with("UPDATE t SET n = $1 WHERE id = $3", &bind),
+            "UPDATE t SET n = '1' WHERE id = '2'"
         );
     }
 

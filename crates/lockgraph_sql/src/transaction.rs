@@ -62,6 +62,7 @@ impl TransactionLocks {
                             statement: stmt.clone(),
                             implicit: l.implicit,
                             repeated: false,
+                            via: None,
                         }),
                 );
             }

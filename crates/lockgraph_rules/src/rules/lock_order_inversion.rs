@@ -1,4 +1,6 @@
-use crate::evidence::{describe_lock, label_at, locks_fingerprint, statement_index, txn_name};
+use crate::evidence::{
+    describe_lock, label_at, locks_fingerprint, statement_index, txn_name, written_at,
+};
 use crate::{Analysis, Rule, RuleInfo, declare_rule, repro};
 use lockgraph_core::{Finding, NodeKey, Suggestion};
 use lockgraph_graph::{Cycle, CycleOptions};
@@ -162,20 +164,17 @@ fn suggestion_for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Suggestion {
         let held = &txn.locks[edge.witness.held as usize];
         let acquired = &txn.locks[edge.witness.acquired as usize];
         let (hi, ai) = (statement_index(txn, held), statement_index(txn, acquired));
-        let edit = if hi == ai {
+        // Application code: move the calls in the transaction's own function.
+        let (held_at, acquired_at) = (written_at(held), written_at(acquired));
+        let edit = if hi == ai || held_at == acquired_at {
             format!(
                 "in `{}`: take the lock on {} before line {} (e.g. `SELECT … FROM {} … FOR UPDATE` or `LOCK TABLE`)",
-                txn.name, edge.to, held.statement.location.line, edge.to
+                txn.name, edge.to, held_at.line, edge.to
             )
         } else {
             format!(
                 "in `{}`: lock {} before {}: move line {} above line {} ({})",
-                txn.name,
-                edge.to,
-                edge.from,
-                acquired.statement.location.line,
-                held.statement.location.line,
-                acquired.statement.location.path
+                txn.name, edge.to, edge.from, acquired_at.line, held_at.line, acquired_at.path
             )
         };
         if !edits.contains(&edit) {

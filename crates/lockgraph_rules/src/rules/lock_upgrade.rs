@@ -1,4 +1,4 @@
-use crate::evidence::{describe_lock, label_at, locks_fingerprint, txn_name};
+use crate::evidence::{describe_lock, label_at, locks_fingerprint, place_to_edit, txn_name};
 use crate::{Analysis, Rule, RuleInfo, declare_rule, repro};
 use lockgraph_core::{Finding, LockAcquisition, LockMode, LockTarget, RowLockMode, Suggestion};
 
@@ -126,12 +126,15 @@ fn finding(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Finding {
     };
     let edit = match li.mode {
         LockMode::Row(_) => format!(
-            "in `{}`: take {strong} at line {} instead of {} (take the strongest lock first)",
-            txn.name, li.statement.location.line, li.mode
+            "in `{}`: take {strong} at {} instead of {} (take the strongest lock first)",
+            txn.name,
+            place_to_edit(li),
+            li.mode
         ),
         _ => format!(
-            "in `{}`: take `{strong}` at the start of the transaction, before line {}",
-            txn.name, li.statement.location.line
+            "in `{}`: take `{strong}` at the start of the transaction, before {}",
+            txn.name,
+            place_to_edit(li)
         ),
     };
     Finding {

@@ -2,6 +2,8 @@
 
 /// LG401 `deadlock-observed`.
 pub mod deadlock_observed;
+/// LG903 `dynamic-relation`.
+pub mod dynamic_relation;
 /// LG101 `lock-order-inversion`.
 pub mod lock_order_inversion;
 /// LG102 `lock-upgrade`.
@@ -12,3 +14,5 @@ pub mod unmodelled_statement;
 pub mod unordered_row_locks;
 /// LG901 `unparseable-statement`.
 pub mod unparseable_statement;
+/// LG904 `unused-suppression`.
+pub mod unused_suppression;

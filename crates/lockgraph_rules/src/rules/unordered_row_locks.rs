@@ -1,4 +1,4 @@
-use crate::evidence::{describe_lock, label_at, locks_fingerprint, txn_name};
+use crate::evidence::{describe_lock, label_at, locks_fingerprint, place_to_edit, txn_name};
 use crate::rules::lock_upgrade::same_target;
 use crate::{Analysis, Rule, RuleInfo, declare_rule, repro};
 use lockgraph_core::{Finding, LockAcquisition, LockTarget, Suggestion, Transaction};
@@ -139,8 +139,9 @@ fn suggestion(txn: &Transaction, lock: &LockAcquisition) -> Suggestion {
     Suggestion {
         order: Vec::new(),
         edits: vec![format!(
-            "in `{}`: lock the rows first, in key order: `SELECT 1 FROM {rel} WHERE ({cols}) IN (…) ORDER BY {cols} FOR UPDATE` before line {}",
-            txn.name, lock.statement.location.line
+            "in `{}`: lock the rows first, in key order: `SELECT 1 FROM {rel} WHERE ({cols}) IN (…) ORDER BY {cols} FOR UPDATE` before {}",
+            txn.name,
+            place_to_edit(lock)
         )],
     }
 }

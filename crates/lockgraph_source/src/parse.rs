@@ -1,0 +1,147 @@
+//! Per-file step: parse with tree-sitter, reject files with syntax errors, lower to the IR.
+//! Files are independent here, so this step can run on many threads.
+
+use crate::SourceFile;
+use crate::ir::ModuleIr;
+use crate::lower::Lowerer;
+use crate::suppress::find_suppressions;
+use lockgraph_core::Suppression;
+use std::sync::Arc;
+use tree_sitter::{Node, Parser};
+
+/// One Python file after the per-file step: its database operations, classes, imports and
+/// models, ready to be linked with the other files by [`crate::extract_parsed`].
+#[derive(Clone, Debug)]
+pub struct ParsedFile {
+    pub(crate) name: Arc<str>,
+    pub(crate) module: String,
+    /// `None` when the file was skipped.
+    pub(crate) ir: Option<ModuleIr>,
+    pub(crate) suppressions: Vec<Suppression>,
+    pub(crate) warning: Option<String>,
+}
+
+impl ParsedFile {
+    /// The file's display path.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the file was skipped (syntax error); the reason is in the extraction warnings.
+    pub fn is_skipped(&self) -> bool {
+        self.ir.is_none()
+    }
+}
+
+/// Dotted module path of a display path: `app/orders/service.py` → `app.orders.service`,
+/// `pkg/__init__.py` → `pkg`.
+pub(crate) fn module_path(name: &str) -> String {
+    let stem = name.strip_suffix(".py").unwrap_or(name);
+    let mut parts: Vec<&str> = stem
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.last() == Some(&"__init__") && parts.len() > 1 {
+        parts.pop();
+    }
+    parts.join(".")
+}
+
+fn new_parser() -> Option<Parser> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .ok()?;
+    Some(parser)
+}
+
+/// Parses and lowers one file.
+pub fn parse_file(file: &SourceFile) -> ParsedFile {
+    match new_parser() {
+        Some(mut p) => parse_with(&mut p, file),
+        None => skipped(file, "the Python grammar could not be loaded".into()),
+    }
+}
+
+/// Parses and lowers files in order, reusing one parser.
+pub fn parse_files(files: &[SourceFile]) -> Vec<ParsedFile> {
+    let Some(mut parser) = new_parser() else {
+        return files.iter().map(parse_file).collect();
+    };
+    files.iter().map(|f| parse_with(&mut parser, f)).collect()
+}
+
+fn skipped(file: &SourceFile, warning: String) -> ParsedFile {
+    ParsedFile {
+        name: file.name.as_str().into(),
+        module: module_path(&file.name),
+        ir: None,
+        suppressions: Vec::new(),
+        warning: Some(warning),
+    }
+}
+
+fn parse_with(parser: &mut Parser, file: &SourceFile) -> ParsedFile {
+    let Some(tree) = parser.parse(&file.text, None) else {
+        return skipped(
+            file,
+            format!("{}:1: the Python parser gave up; file skipped", file.name),
+        );
+    };
+    let root = tree.root_node();
+    if root.has_error() {
+        let (line, what) = first_error(root);
+        return skipped(
+            file,
+            format!(
+                "{}:{line}: Python syntax error ({what}); file skipped",
+                file.name
+            ),
+        );
+    }
+    let module = module_path(&file.name);
+    let mut lowerer = Lowerer::new(&file.text, &file.name, module.clone());
+    lowerer.lower_module(root);
+    ParsedFile {
+        name: file.name.as_str().into(),
+        module,
+        suppressions: find_suppressions(&file.name, &file.text, root),
+        ir: Some(lowerer.ir),
+        warning: None,
+    }
+}
+
+/// Line and description of the first ERROR or MISSING node (iterative: trees can be deep).
+fn first_error(root: Node<'_>) -> (u32, String) {
+    let mut cursor = root.walk();
+    loop {
+        let n = cursor.node();
+        if n.is_missing() {
+            return (line(n), format!("missing `{}`", n.kind()));
+        }
+        if n.is_error() {
+            return (line(n), "unexpected input".into());
+        }
+        // Descend into the first child that holds the error, else move on.
+        let mut found = false;
+        if cursor.goto_first_child() {
+            loop {
+                let c = cursor.node();
+                if c.has_error() || c.is_missing() {
+                    found = true;
+                    break;
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        if !found {
+            return (line(cursor.node()), "unexpected input".into());
+        }
+    }
+}
+
+fn line(n: Node<'_>) -> u32 {
+    u32::try_from(n.start_position().row).unwrap_or(u32::MAX - 1) + 1
+}

@@ -1,0 +1,131 @@
+//! Shared helpers: load fixture trees, render extractions compactly, run the rules.
+#![allow(dead_code)]
+
+use lockgraph_core::{LockMode, Schema, Transaction};
+use lockgraph_source::{Extraction, SourceFile, SourceOptions, extract, model_schema};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Every `.py` file under `dir`, named relative to `dir`, sorted.
+pub fn load_dir(dir: &Path) -> Vec<SourceFile> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("fixture dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if lockgraph_source::is_python(&p) {
+                let name = p
+                    .strip_prefix(dir)
+                    .expect("prefix")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push(SourceFile {
+                    name,
+                    text: std::fs::read_to_string(&p).expect("utf-8 fixture"),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// Files from `(name, text)` pairs.
+pub fn files(items: &[(&str, &str)]) -> Vec<SourceFile> {
+    items
+        .iter()
+        .map(|(n, t)| SourceFile {
+            name: n.to_string(),
+            text: t.to_string(),
+        })
+        .collect()
+}
+
+/// Extracts with the models' schema.
+pub fn run(files: &[SourceFile]) -> Extraction {
+    let schema = model_schema(files);
+    extract(files, &schema, &SourceOptions::default())
+}
+
+/// `relation MODE` for every lock (row locks show their key), `*` when repeated.
+pub fn lock_list(tx: &Transaction) -> Vec<String> {
+    tx.locks
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {}{}",
+                l.target,
+                l.mode,
+                if l.repeated { " *" } else { "" }
+            )
+        })
+        .collect()
+}
+
+/// Relations of table-level locks in order.
+pub fn table_order(tx: &Transaction) -> Vec<String> {
+    tx.locks
+        .iter()
+        .filter(|l| matches!(l.mode, LockMode::Table(_)) && l.implicit.is_none())
+        .map(|l| l.target.to_string())
+        .collect()
+}
+
+/// A compact, stable text rendering of everything extracted.
+pub fn render(ext: &Extraction) -> String {
+    let mut s = String::new();
+    for tx in &ext.transactions {
+        let _ = writeln!(s, "{} [{:?}] at {}", tx.name, tx.kind, tx.location);
+        for st in &tx.statements {
+            let _ = writeln!(s, "  sql {}: {}", st.location, st.redacted);
+        }
+        for l in &tx.locks {
+            let _ = writeln!(
+                s,
+                "  lock {} {}{}{} <- {}",
+                l.target,
+                l.mode,
+                if l.repeated { " repeated" } else { "" },
+                if l.implicit.is_some() {
+                    " implicit"
+                } else {
+                    ""
+                },
+                l.statement.location
+            );
+        }
+    }
+    for d in &ext.diagnostics {
+        let _ = writeln!(s, "diagnostic {} {:?}: {}", d.location, d.kind, d.message);
+    }
+    for w in &ext.warnings {
+        let _ = writeln!(s, "warning {w}");
+    }
+    for sup in &ext.suppressions {
+        let _ = writeln!(
+            s,
+            "suppression {} -> {} {:?} {:?}",
+            sup.comment, sup.target, sup.codes, sup.reason
+        );
+    }
+    s
+}
+
+/// Codes of the findings the rules report.
+pub fn finding_codes(ext: &Extraction, schema: &Schema) -> Vec<String> {
+    use lockgraph_rules::{Analysis, CheckOptions, REGISTRY, check};
+    let analysis = Analysis::new(
+        &ext.transactions,
+        &ext.diagnostics,
+        schema,
+        &ext.statements,
+        CheckOptions::default(),
+    );
+    let codes: Vec<&str> = REGISTRY.iter().map(|r| r.info().code).collect();
+    check(&analysis, &codes)
+        .into_iter()
+        .map(|f| f.code.to_string())
+        .collect()
+}

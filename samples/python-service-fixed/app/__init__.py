@@ -1,0 +1,1 @@
+"""Ledger service: wallet accounts, transfers between them and nightly reconciliation."""

@@ -1,0 +1,1 @@
+"""Data access. Repository functions run on the caller's connection, inside its transaction."""
