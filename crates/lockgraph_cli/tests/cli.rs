@@ -309,6 +309,74 @@ fn python_service_fixed_is_clean() {
     assert_eq!(exit, 0, "{v:#}");
 }
 
+/// One graph over SQL and Python: a migration that locks two tables in the opposite order to
+/// the application code is an inversion; `--exclude` takes the migration out; the unreadable
+/// inputs are reported and the scan goes on.
+#[test]
+fn migrations_and_python_share_one_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &[u8]| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "migrations/0001_init.sql",
+        b"CREATE TABLE accounts (id int PRIMARY KEY, n int);\nCREATE TABLE ledger (id int PRIMARY KEY, n int);\n",
+    );
+    write(
+        "migrations/0002_widen.sql",
+        b"ALTER TABLE ledger ADD COLUMN note text;\nALTER TABLE accounts ADD COLUMN frozen boolean;\n",
+    );
+    write(
+        "app/billing.py",
+        b"async def charge(conn, id):\n    async with conn.transaction():\n        await conn.execute(\"UPDATE accounts SET n = n - 1 WHERE id = $1\", id)\n        await conn.execute(\"UPDATE ledger SET n = n + 1 WHERE id = $1\", id)\n",
+    );
+    write("app/broken.py", b"def f(:\n    pass\n");
+    write("app/latin1.py", b"# caf\xe9\nX = 1\n");
+    let root = dir.path().to_str().unwrap();
+    let r = run(&["check", root, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let inversion = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "LG101")
+        .unwrap_or_else(|| panic!("no LG101: {v:#}"));
+    let paths: Vec<&str> = inversion["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.iter().any(|p| p.ends_with("app/billing.py")),
+        "{paths:?}"
+    );
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.ends_with("migrations/0002_widen.sql")),
+        "{paths:?}"
+    );
+    assert!(
+        r.stderr.contains("broken.py:1: Python syntax error"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("latin1.py:1: invalid UTF-8"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.code, 1);
+
+    let (_, v) = json(&["check", root, "--exclude", "migrations/0002_*"]);
+    assert!(!codes(&v).contains(&"LG101".to_string()), "{v:#}");
+    let (_, v) = json(&["check", root, "--include", "*.py"]);
+    assert!(!codes(&v).contains(&"LG101".to_string()), "{v:#}");
+}
+
 #[test]
 fn python_service_text_snapshot() {
     let r = run(&["check", "samples/python-service"]);

@@ -4,7 +4,7 @@
 //! ([`crate::link`]) resolves names across files and replays the operations.
 
 use crate::orm::OrmStmt;
-use crate::sqltext::SqlExpr;
+use crate::sqltext::{Args, SqlExpr};
 use rustc_hash::FxHashMap;
 
 /// One operation of a function body, in execution order.
@@ -94,6 +94,11 @@ pub(crate) struct SiteIr {
     pub many: bool,
     /// The statement.
     pub body: SiteBody,
+    /// Raw SQL: the parameters the call passes, when it shows them.
+    pub args: Option<Args>,
+    /// Its row locks are taken in a fixed key order: it runs in a loop over sorted keys, or is
+    /// keyed on a value of a sorted pair (`first, second = sorted([a, b])`).
+    pub ordered: bool,
 }
 
 /// A function or method (or a module's top-level code).

@@ -66,6 +66,19 @@
 //!   once with its locks marked `repeated`. `return`/`raise` end a path (an exception is
 //!   modelled like a return). Calls are inlined up to [`SourceOptions::max_call_depth`];
 //!   recursion is cut off.
+//! - **Parameters.** Placeholders become `$n`, numbered program-wide by the Python expression
+//!   passed for them wherever the call shows its arguments (asyncpg `execute(sql, a, b)`,
+//!   psycopg/Django `execute(sql, (a, b))` and `{"name": a}`, SQLAlchemy `text()` with a dict or
+//!   `.bindparams(name=a)`), sharing the numbers of the ORM statements' filters: `id = src` and
+//!   `id = dst` are different rows, the same variable (or a helper's parameter of the same
+//!   name — calls carry no data flow) is the same row. A literal argument is
+//!   written into the text. Arguments not visible (a variable holding a tuple, `executemany`)
+//!   keep per-statement numbering.
+//! - **Key order.** Row locks taken in a loop over sorted keys (`for k in sorted(…)`, a list
+//!   sorted earlier with `sorted()` / `.sort()`, an `order_by` queryset) or keyed on a sorted pair
+//!   (`first, second = sorted([a, b])`, `min(a, b), max(a, b)`) have
+//!   [`KeyPredicate::ordered`](lockgraph_core::KeyPredicate::ordered) set. Lexical only: a
+//!   helper called from such a loop is not marked.
 //! - **ORM unit of work.** SQLAlchemy `session.add(obj)` / `session.delete(obj)` / attribute
 //!   assignments on loaded objects are queued and run at `flush()`, `commit()`, the end of a
 //!   `session.begin()` scope, or before the next statement (autoflush).

@@ -6,7 +6,7 @@ use crate::ir::{CallTarget, ModuleIr, SiteBody};
 use crate::model::ModelIndex;
 use crate::orm::synthesize;
 use crate::parse::ParsedFile;
-use crate::sqltext::{Part, Rendered, SqlExpr, render};
+use crate::sqltext::{Part, Rendered, SqlExpr, render_bound};
 use lockgraph_core::{Diagnostic, DiagnosticKind, Schema, Statement};
 use lockgraph_sql::{Inference, InferenceCache, make_statement};
 use rustc_hash::FxHashMap;
@@ -465,19 +465,21 @@ impl<'a> Program<'a> {
         let mut cache = InferenceCache::new();
         let mut diagnostics = Vec::new();
         let mut all = Vec::with_capacity(self.irs.len());
+        // One numbering of Python expressions for the whole program: calls are inlined without
+        // data flow, so a helper's `account_id` and its caller's `account_id` must get the same
+        // `$n` to be the same row (the same name for the same entity is the working assumption).
+        let mut keys: FxHashMap<String, usize> = FxHashMap::default();
         for fi in 0..self.irs.len() as u32 {
             let path = self.files[fi as usize].name.clone();
             let ir = self.ir(fi);
             let mut sites = Vec::with_capacity(ir.sites.len());
-            let mut keys: FxHashMap<u32, FxHashMap<String, usize>> = FxHashMap::default();
             for s in &ir.sites {
                 let text = match &s.body {
-                    SiteBody::Orm(o) => Some(synthesize(
-                        o,
-                        models.scoped(&path),
-                        keys.entry(s.func).or_default(),
-                    )),
-                    SiteBody::Raw(e) => match self.resolve_expr(fi, e, 0).map(|e| render(&e)) {
+                    SiteBody::Orm(o) => Some(synthesize(o, models.scoped(&path), &mut keys)),
+                    SiteBody::Raw(e) => match self
+                        .resolve_expr(fi, e, 0)
+                        .map(|e| render_bound(&e, s.args.as_ref(), &mut keys))
+                    {
                         Some(Rendered::Sql(t)) => Some(t),
                         Some(Rendered::DynamicRelation(shown)) => {
                             diagnostics.push(Diagnostic {
@@ -496,7 +498,10 @@ impl<'a> Program<'a> {
                 };
                 let site = text.map(|text| {
                     let stmt = make_statement(&path, s.line, &text);
-                    let inference = cache.infer(&text, schema);
+                    let mut inference = cache.infer(&text, schema);
+                    if s.ordered {
+                        mark_ordered(&mut inference);
+                    }
                     if let Some((kind, message)) = &inference.problem {
                         diagnostics.push(Diagnostic {
                             location: stmt.location.clone(),
@@ -584,5 +589,16 @@ impl<'a> Program<'a> {
             out.extend(file);
         }
         out
+    }
+}
+
+/// Marks the row locks a statement names itself as taken in a fixed key order.
+fn mark_ordered(inference: &mut Inference) {
+    for l in &mut inference.locks {
+        if l.implicit.is_none()
+            && let lockgraph_core::LockTarget::Rows { key: Some(k), .. } = &mut l.target
+        {
+            k.ordered = true;
+        }
     }
 }

@@ -11,8 +11,10 @@ use crate::ir::{
     SiteIr,
 };
 use crate::orm::{Action, Filter, FilterOp, LockSpec, OrmStmt, Strength, Value};
-use crate::sqltext::{Part, SqlExpr, brace_format, concat, percent_format, push, unescape};
-use rustc_hash::FxHashMap;
+use crate::sqltext::{
+    Arg, Args, Part, SqlExpr, brace_format, concat, percent_format, push, unescape,
+};
+use rustc_hash::{FxHashMap, FxHashSet};
 use tree_sitter::Node;
 
 /// Deepest syntax nesting lowered (statements and expressions together).
@@ -98,7 +100,45 @@ pub(crate) struct Lowerer<'s> {
     cur: u32,
     class: Option<u32>,
     vars: FxHashMap<String, Val>,
+    /// Key order in the current function (see [`Ordered`]).
+    ordered: Ordered,
 }
+
+/// What the current function knows about key order.
+#[derive(Clone, Debug, Default)]
+struct Ordered {
+    /// Names holding one value of a sorted sequence: a loop variable over sorted keys, or a
+    /// name of a sorted pair (`first, second = sorted([a, b])`, `lo, hi = min(…), max(…)`).
+    vals: FxHashSet<String>,
+    /// Names holding a sorted sequence (`ids = sorted(…)`, `ids.sort()`).
+    seqs: FxHashSet<String>,
+    /// Loops over sorted keys the lowering is in.
+    loops: usize,
+}
+
+impl Ordered {
+    /// Whether the Python expression `e` is (an attribute of) an ordered value.
+    fn mentions(&self, e: &str) -> bool {
+        let head = e
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .next()
+            .unwrap_or("");
+        self.vals.contains(head)
+    }
+}
+
+/// Methods of a SQLAlchemy result that give the loaded object(s).
+const RESULT_METHODS: &[&str] = &[
+    "scalar_one",
+    "scalar_one_or_none",
+    "scalar",
+    "scalars",
+    "first",
+    "one",
+    "one_or_none",
+    "unique",
+    "all",
+];
 
 /// Whether a name looks like a class (`Account`, `OrderService`).
 fn is_class_name(s: &str) -> bool {
@@ -133,6 +173,7 @@ impl<'s> Lowerer<'s> {
             cur: 0,
             class: None,
             vars: FxHashMap::default(),
+            ordered: Ordered::default(),
         }
     }
 
@@ -184,12 +225,46 @@ impl<'s> Lowerer<'s> {
 
     fn site(&mut self, line: u32, body: SiteBody, many: bool) -> u32 {
         let id = u32::try_from(self.ir.sites.len()).unwrap_or(u32::MAX);
+        let ordered = self.ordered.loops > 0
+            || match &body {
+                SiteBody::Orm(o) => o
+                    .filters
+                    .iter()
+                    .filter_map(|f| f.value.as_deref())
+                    .any(|v| self.ordered.mentions(v)),
+                SiteBody::Raw(_) => false,
+            };
         self.ir.sites.push(SiteIr {
             line,
             func: self.cur,
             many,
             body,
+            args: None,
+            ordered,
         });
+        id
+    }
+
+    /// A raw SQL site with the parameters the call shows.
+    fn raw_site(&mut self, line: u32, sql: SqlExpr, many: bool, args: Option<Args>) -> u32 {
+        let id = self.site(line, SiteBody::Raw(sql), many);
+        if let Some(site) = self.ir.sites.get_mut(id as usize) {
+            if let Some(a) = &args {
+                let exprs = a
+                    .positional
+                    .iter()
+                    .chain(&a.seq)
+                    .flatten()
+                    .chain(a.named.iter().flatten().map(|(_, a)| a));
+                site.ordered |= exprs
+                    .filter_map(|a| match a {
+                        Arg::Expr(e) => Some(e),
+                        Arg::Lit(_) => None,
+                    })
+                    .any(|e| self.ordered.mentions(e));
+            }
+            site.args = args;
+        }
         id
     }
 
@@ -299,9 +374,10 @@ impl<'s> Lowerer<'s> {
     }
 
     fn lower_for(&mut self, node: Node<'_>, ops: &mut Vec<Op>, depth: usize) {
-        let val = node
-            .child_by_field_name("right")
-            .and_then(|r| self.lower_expr(r, ops, depth + 1, true));
+        let right = node.child_by_field_name("right");
+        let sorted_keys = right.is_some_and(|r| self.is_sorted_seq(r));
+        let val = right.and_then(|r| self.lower_expr(r, ops, depth + 1, true));
+        let sorted = sorted_keys || matches!(&val, Some(Val::Orm(s)) if !s.order.is_empty());
         if let Some(left) = node.child_by_field_name("left") {
             let bound = match val {
                 Some(Val::Orm(s)) => Val::Inst(Inst::new(
@@ -312,11 +388,20 @@ impl<'s> Lowerer<'s> {
                         Origin::Sqla
                     },
                 )),
+                // Objects of a SQLAlchemy result (`for o in result.scalars()`).
+                Some(Val::Inst(i)) if i.origin == Origin::Sqla => {
+                    Val::Inst(Inst::new(i.class, Origin::Sqla))
+                }
                 _ => Val::Unknown,
             };
             self.bind_target(left, bound);
+            if sorted {
+                self.mark_ordered_names(left);
+            }
         }
+        self.ordered.loops += usize::from(sorted);
         let body = self.block(node.child_by_field_name("body"), depth);
+        self.ordered.loops -= usize::from(sorted);
         if !body.is_empty() {
             ops.push(Op::Loop(body));
         }
@@ -536,6 +621,7 @@ impl<'s> Lowerer<'s> {
         }
         let saved_cur = std::mem::replace(&mut self.cur, idx);
         let saved_vars = std::mem::take(&mut self.vars);
+        let saved_ordered = std::mem::take(&mut self.ordered);
         if let Some(params) = node.child_by_field_name("parameters") {
             self.bind_params(params);
         }
@@ -548,6 +634,7 @@ impl<'s> Lowerer<'s> {
         }
         self.cur = saved_cur;
         self.vars = saved_vars;
+        self.ordered = saved_ordered;
     }
 
     fn bind_params(&mut self, params: Node<'_>) {
@@ -711,6 +798,7 @@ impl<'s> Lowerer<'s> {
             self.assign_attribute(left, val, right, ops);
             return;
         }
+        self.note_order(left, right);
         if self.cur == 0 && self.class.is_none() && left.kind() == "identifier" {
             let name = self.text(left).to_string();
             match &val {
@@ -784,6 +872,84 @@ impl<'s> Lowerer<'s> {
                 ops.push(Op::Pending(site));
             }
             _ => {}
+        }
+    }
+
+    /// Records what an assignment says about key order: `ids = sorted(…)` is a sorted sequence;
+    /// `first, second = sorted([a, b])` and `lo, hi = min(a, b), max(a, b)` are sorted values;
+    /// any other assignment forgets the names.
+    fn note_order(&mut self, left: Node<'_>, right: Node<'_>) {
+        let mut names = Vec::new();
+        self.target_names(left, &mut names, 0);
+        for n in &names {
+            self.ordered.vals.remove(*n);
+            self.ordered.seqs.remove(*n);
+        }
+        let min_max = right.kind() == "expression_list" && {
+            let mut c = right.walk();
+            let items: Vec<Node<'_>> = right.named_children(&mut c).collect();
+            items.len() >= 2 && items.iter().all(|i| self.callee_is(*i, &["min", "max"]))
+        };
+        if min_max || (left.kind() != "identifier" && self.callee_is(right, &["sorted"])) {
+            self.ordered
+                .vals
+                .extend(names.iter().map(|n| n.to_string()));
+        } else if left.kind() == "identifier" && self.is_sorted_seq(right) {
+            self.ordered
+                .seqs
+                .extend(names.iter().map(|n| n.to_string()));
+        }
+    }
+
+    /// Marks the names a loop binds as ordered values.
+    fn mark_ordered_names(&mut self, target: Node<'_>) {
+        let mut names = Vec::new();
+        self.target_names(target, &mut names, 0);
+        self.ordered
+            .vals
+            .extend(names.into_iter().map(str::to_string));
+    }
+
+    /// The identifiers an assignment target binds.
+    fn target_names(&self, target: Node<'_>, out: &mut Vec<&'s str>, depth: usize) {
+        if depth > 16 {
+            return;
+        }
+        match target.kind() {
+            "identifier" => out.push(self.text(target)),
+            "pattern_list"
+            | "tuple_pattern"
+            | "tuple"
+            | "list_pattern"
+            | "list"
+            | "parenthesized_expression"
+            | "as_pattern_target" => {
+                let mut c = target.walk();
+                let items: Vec<Node<'_>> = target.named_children(&mut c).collect();
+                for i in items {
+                    self.target_names(i, out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether `node` is a call of one of the plain functions `names`.
+    fn callee_is(&self, node: Node<'_>, names: &[&str]) -> bool {
+        node.kind() == "call"
+            && node
+                .child_by_field_name("function")
+                .is_some_and(|f| f.kind() == "identifier" && names.contains(&self.text(f)))
+    }
+
+    /// Whether `node` is a sequence in sorted order: `sorted(…)` or a name holding one.
+    fn is_sorted_seq(&self, node: Node<'_>) -> bool {
+        match node.kind() {
+            "identifier" => self.ordered.seqs.contains(self.text(node)),
+            "parenthesized_expression" => {
+                node.named_child(0).is_some_and(|n| self.is_sorted_seq(n))
+            }
+            _ => self.callee_is(node, &["sorted"]),
         }
     }
 
@@ -1013,6 +1179,36 @@ impl<'s> Lowerer<'s> {
                 _ => {}
             }
         }
+        // `ids.sort()`: the list is in key order from here on.
+        if let (Some(name), [Link::Attr(a), Link::Call(_)]) = (root_name, links.as_slice())
+            && self.text(*a) == "sort"
+        {
+            self.ordered.seqs.insert(name.to_string());
+        }
+        // The objects of a SQLAlchemy result: `result.scalar_one()`,
+        // `(await session.execute(…)).scalars().first()`.
+        let pairs = self.method_pairs(&links);
+        if !pairs.is_empty()
+            && pairs.len() * 2 == links.len()
+            && pairs.iter().all(|(m, _)| RESULT_METHODS.contains(m))
+        {
+            match root_name {
+                Some(n) => {
+                    if let Some(Val::Inst(i)) = self.vars.get(n)
+                        && i.origin == Origin::Sqla
+                    {
+                        return Some(Val::Inst(i.clone()));
+                    }
+                }
+                None if matches!(root.kind(), "parenthesized_expression" | "await") => {
+                    return match self.lower_expr(root, ops, depth + 1, false) {
+                        Some(Val::Inst(i)) if i.origin == Origin::Sqla => Some(Val::Inst(i)),
+                        _ => None,
+                    };
+                }
+                None => {}
+            }
+        }
         // Database methods on any receiver (`cur.execute`, `self.session.commit()`,
         // `conn.cursor().execute(...)`).
         let mut i = 0;
@@ -1059,7 +1255,9 @@ impl<'s> Lowerer<'s> {
                 return Some(select.then(|| Val::Inst(Inst::new(model, Origin::Sqla).keyed(key))));
             }
             let sql = self.eval_str(first, 0)?;
-            let site = self.site(line, SiteBody::Raw(sql), m == "executemany");
+            let many = m == "executemany";
+            let params = (!many).then(|| self.call_args(first, args, &pos));
+            let site = self.raw_site(line, sql, many, params);
             ops.push(Op::Sql(site));
             return Some(None);
         }
@@ -1418,12 +1616,13 @@ impl<'s> Lowerer<'s> {
                     return None;
                 }
                 "raw" => {
-                    if let Some(s) = self
-                        .positional(*args)
+                    let pos = self.positional(*args);
+                    if let Some((first, s)) = pos
                         .first()
-                        .and_then(|a| self.eval_str(*a, 0))
+                        .and_then(|a| self.eval_str(*a, 0).map(|s| (*a, s)))
                     {
-                        let site = self.site(line, SiteBody::Raw(s), false);
+                        let params = Some(self.call_args(first, *args, &pos));
+                        let site = self.raw_site(line, s, false, params);
                         ops.push(Op::Sql(site));
                     }
                     return None;
@@ -1887,6 +2086,129 @@ impl<'s> Lowerer<'s> {
         }
     }
 
+    // ----- driver parameters ------------------------------------------------------------------
+
+    /// The parameters a call passes with its SQL `first` (see [`Args`]): the arguments after it
+    /// (asyncpg), a tuple/list or dict as the second argument or `params=` (psycopg, Django,
+    /// SQLAlchemy), and `.bindparams(name=…)` on the SQL.
+    fn call_args(&self, first: Node<'_>, args: Node<'_>, pos: &[Node<'_>]) -> Args {
+        let mut cursor = args.walk();
+        let splat = args
+            .named_children(&mut cursor)
+            .any(|a| matches!(a.kind(), "list_splat" | "dictionary_splat"));
+        let rest = pos.get(1..).unwrap_or(&[]);
+        let positional = if splat {
+            None
+        } else {
+            rest.iter().map(|a| self.arg_of(*a)).collect()
+        };
+        let params = pos
+            .get(1)
+            .copied()
+            .or_else(|| self.kw(args, "params"))
+            .or_else(|| self.kw(args, "parameters"));
+        let mut named = params.and_then(|p| self.named_args(p));
+        if first.kind() == "call"
+            && let Some(f) = first.child_by_field_name("function")
+            && f.kind() == "attribute"
+            && f.child_by_field_name("attribute")
+                .is_some_and(|a| self.text(a) == "bindparams")
+            && let Some(b) = first.child_by_field_name("arguments")
+        {
+            let mut binds = self.keyword_args(b).unwrap_or_default();
+            binds.extend(named.unwrap_or_default());
+            named = Some(binds);
+        }
+        Args {
+            positional,
+            seq: params.and_then(|p| self.seq_args(p)),
+            named,
+        }
+    }
+
+    /// One parameter value: a literal as SQL text, else the Python expression; `None` for a
+    /// splat.
+    fn arg_of(&self, node: Node<'_>) -> Option<Arg> {
+        let lit = |s: &str| Some(Arg::Lit(s.to_string()));
+        match node.kind() {
+            "integer" | "float" => lit(self.text(node)),
+            "unary_operator"
+                if node
+                    .child_by_field_name("argument")
+                    .is_some_and(|a| matches!(a.kind(), "integer" | "float")) =>
+            {
+                lit(&self.text(node).replace(char::is_whitespace, ""))
+            }
+            "true" => lit("true"),
+            "false" => lit("false"),
+            "none" => lit("NULL"),
+            "string" => match self.string_value(node) {
+                Some(v) => Some(Arg::Lit(format!("'{}'", v.replace('\'', "''")))),
+                None => Some(Arg::Expr(self.text(node).to_string())),
+            },
+            "parenthesized_expression" => self.arg_of(node.named_child(0)?),
+            "list_splat" | "dictionary_splat" | "keyword_argument" => None,
+            _ => Some(Arg::Expr(
+                self.text(node)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )),
+        }
+    }
+
+    /// The items of a tuple or list of parameters (`(a, b)`, `[a]`).
+    fn seq_args(&self, node: Node<'_>) -> Option<Vec<Arg>> {
+        match node.kind() {
+            "tuple" | "list" => {
+                let mut c = node.walk();
+                node.named_children(&mut c)
+                    .filter(|i| i.kind() != "comment")
+                    .map(|i| self.arg_of(i))
+                    .collect()
+            }
+            "parenthesized_expression" => self.seq_args(node.named_child(0)?),
+            _ => None,
+        }
+    }
+
+    /// Named parameters: `{"id": x}` or `dict(id=x)`.
+    fn named_args(&self, node: Node<'_>) -> Option<Vec<(String, Arg)>> {
+        match node.kind() {
+            "dictionary" => {
+                let mut c = node.walk();
+                node.named_children(&mut c)
+                    .filter(|p| p.kind() != "comment")
+                    .map(|p| {
+                        let k = self.string_value(p.child_by_field_name("key")?)?;
+                        Some((k, self.arg_of(p.child_by_field_name("value")?)?))
+                    })
+                    .collect()
+            }
+            "call" if self.callee_is(node, &["dict"]) => {
+                self.keyword_args(node.child_by_field_name("arguments")?)
+            }
+            _ => None,
+        }
+    }
+
+    /// The keyword arguments of a call (`None` when it has a `**` splat).
+    fn keyword_args(&self, args: Node<'_>) -> Option<Vec<(String, Arg)>> {
+        let mut c = args.walk();
+        let mut out = Vec::new();
+        for a in args.named_children(&mut c) {
+            match a.kind() {
+                "keyword_argument" => {
+                    let k = self.text(a.child_by_field_name("name")?).to_string();
+                    out.push((k, self.arg_of(a.child_by_field_name("value")?)?));
+                }
+                "dictionary_splat" => return None,
+                _ => {}
+            }
+        }
+        Some(out)
+    }
+
     // ----- small readers ----------------------------------------------------------------------
 
     fn positional<'t>(&self, args: Node<'t>) -> Vec<Node<'t>> {
@@ -2014,6 +2336,7 @@ impl<'s> Lowerer<'s> {
                         let obj = f.child_by_field_name("object")?;
                         match attr {
                             "format" => self.eval_str(obj, depth + 1).map(brace_format),
+                            "bindparams" => self.eval_str(obj, depth + 1),
                             "text" | "SQL" => {
                                 self.eval_str(*self.positional(args).first()?, depth + 1)
                             }

@@ -202,8 +202,8 @@ fn register(v: &Value, keys: &mut FxHashMap<String, usize>, depth: usize) {
 
 /// The SQL an ORM statement sends (see the module docs).
 ///
-/// `keys` numbers the Python expressions filters compare with, per function: a filter on
-/// `account_id` is `$1` in every statement of the function; other parameters are numbered after
+/// `keys` numbers the Python expressions filters compare with, program-wide: a filter on
+/// `account_id` is the same `$n` in every statement; other parameters are numbered after
 /// the expressions known so far.
 pub(crate) fn synthesize(
     s: &OrmStmt,

@@ -1,6 +1,8 @@
 //! SQL text built by Python expressions: literal pieces, holes (values only known at run time)
 //! and references to string constants, rendered to one statement with `$n` placeholders.
 
+use rustc_hash::FxHashMap;
+
 /// One piece of a SQL string as Python builds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Part {
@@ -219,8 +221,15 @@ pub(crate) enum Rendered {
 /// Sentinel for a hole while rendering (never occurs in source text we keep).
 const HOLE: char = '\u{1}';
 
-/// Renders resolved parts (no `Ref` left: unresolved references must be turned into holes first).
+/// Renders resolved parts (no `Ref` left: unresolved references must be turned into holes first),
+/// placeholders numbered per statement.
+#[cfg(test)]
 pub(crate) fn render(parts: &[Part]) -> Rendered {
+    render_bound(parts, None, &mut FxHashMap::default())
+}
+
+/// The text with every hole as [`HOLE`].
+fn raw_text(parts: &[Part]) -> String {
     let mut raw = String::new();
     for p in parts {
         match p {
@@ -228,10 +237,7 @@ pub(crate) fn render(parts: &[Part]) -> Rendered {
             Part::Hole | Part::Ref(_) => raw.push(HOLE),
         }
     }
-    if !starts_like_sql(&raw) {
-        return Rendered::NotSql;
-    }
-    normalize_placeholders(&raw)
+    raw
 }
 
 /// Whether the first word (after whitespace, `(` and comments) is a SQL command word.
@@ -282,19 +288,161 @@ fn hole_is_relation(before: &str) -> bool {
     false
 }
 
-/// Numbers placeholders and holes `$1, $2, …` (outside quotes and comments): `%s`, `%(name)s`
-/// (one number per name), `:name`, `?` and holes get the next number; `$n` as written is kept
-/// and numbering of the others starts after the largest.
-fn normalize_placeholders(raw: &str) -> Rendered {
-    let max_dollar = max_dollar_placeholder(raw);
-    let mut next = max_dollar;
-    let mut named: Vec<(String, usize)> = Vec::new();
+/// A parameter slot of a statement: where a driver parameter (or an interpolated hole) goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Slot {
+    /// `$n` as written (asyncpg): the n-th argument after the SQL.
+    Dollar(usize),
+    /// `%s` / `?`: the i-th (0-based) item of the parameter sequence.
+    Pos(usize),
+    /// `%(name)s` / `:name`: a named parameter.
+    Named(String),
+    /// A value interpolated into the text by Python (f-string field, `%`/`.format()` argument).
+    Hole,
+}
+
+/// Statement text split at its parameter slots.
+enum Piece {
+    Text(String),
+    Slot(Slot),
+}
+
+/// A value a call passes with its SQL, as the call writes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Arg {
+    /// A Python expression (`src`, `order.id`): numbered program-wide, like ORM filter values.
+    Expr(String),
+    /// A Python literal, as SQL text (`1`, `'x'`, `NULL`).
+    Lit(String),
+}
+
+/// The parameters a call passes with its SQL, as far as the call shows them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Args {
+    /// Every argument after the SQL, for `$n` (asyncpg `execute(sql, a, b)`).
+    pub positional: Option<Vec<Arg>>,
+    /// The items of a tuple or list passed as the parameters, for `%s` / `?`
+    /// (psycopg, Django `execute(sql, [a, b])`).
+    pub seq: Option<Vec<Arg>>,
+    /// Named parameters, for `%(name)s` / `:name` (a dict, `.bindparams(name=…)`).
+    pub named: Option<Vec<(String, Arg)>>,
+}
+
+impl Args {
+    fn lookup(&self, slot: &Slot) -> Option<&Arg> {
+        match slot {
+            Slot::Dollar(n) => self.positional.as_ref()?.get(n.checked_sub(1)?),
+            Slot::Pos(i) => self.seq.as_ref()?.get(*i),
+            Slot::Named(name) => self
+                .named
+                .as_ref()?
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, a)| a),
+            Slot::Hole => None,
+        }
+    }
+}
+
+/// Renders resolved parts like [`render`], numbering each placeholder whose argument the call
+/// shows by that argument: a Python expression gets its program-wide number from `keys` (shared
+/// with the ORM statements, so the same expression is the same `$n`), a literal
+/// is written into the text. Placeholders without a visible argument get numbers after the
+/// function's known expressions; when no argument is visible at all the numbering is
+/// [`render`]'s, per statement.
+pub(crate) fn render_bound(
+    parts: &[Part],
+    args: Option<&Args>,
+    keys: &mut FxHashMap<String, usize>,
+) -> Rendered {
+    let raw = raw_text(parts);
+    if !starts_like_sql(&raw) {
+        return Rendered::NotSql;
+    }
+    let (pieces, per_statement) = match scan_placeholders(&raw) {
+        Ok(p) => p,
+        Err(shown) => return Rendered::DynamicRelation(shown),
+    };
+    let bound: Vec<Option<&Arg>> = pieces
+        .iter()
+        .filter_map(|p| match p {
+            Piece::Slot(s) => Some(args.and_then(|a| a.lookup(s))),
+            Piece::Text(_) => None,
+        })
+        .collect();
+    if bound.iter().all(Option::is_none) {
+        return Rendered::Sql(per_statement);
+    }
+    for a in bound.iter().flatten() {
+        if let Arg::Expr(e) = a {
+            let next = keys.len() + 1;
+            keys.entry(e.clone()).or_insert(next);
+        }
+    }
+    let mut fresh = keys.len();
+    let mut unbound: Vec<(Slot, usize)> = Vec::new();
     let mut out = String::with_capacity(raw.len() + 8);
+    let mut slots = bound.into_iter();
+    for p in &pieces {
+        match p {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Slot(s) => match slots.next().flatten() {
+                Some(Arg::Expr(e)) => {
+                    let n = keys.get(e).copied().unwrap_or(0);
+                    out.push_str(&format!("${n}"));
+                }
+                Some(Arg::Lit(l)) => out.push_str(l),
+                None => {
+                    let same = !matches!(s, Slot::Pos(_) | Slot::Hole);
+                    let n = match unbound.iter().find(|(u, _)| same && u == s) {
+                        Some((_, n)) => *n,
+                        None => {
+                            fresh += 1;
+                            unbound.push((s.clone(), fresh));
+                            fresh
+                        }
+                    };
+                    out.push_str(&format!("${n}"));
+                }
+            },
+        }
+    }
+    Rendered::Sql(out)
+}
+
+/// Splits `raw` at its placeholders and holes (outside quotes and comments), and numbers them
+/// `$1, $2, …` per statement: `$n` as written is kept, `%(name)s` / `:name` get one number per
+/// name, `%s`, `?` and holes the next number, all after the largest `$n` written. `Err` with the
+/// text shown when a hole stands where a relation name goes.
+fn scan_placeholders(raw: &str) -> Result<(Vec<Piece>, String), String> {
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut positional = 0;
+    let mut out = String::with_capacity(raw.len() + 8);
+    // Everything so far, numbered per statement (for the relation check and the text shown).
+    let mut seen = String::with_capacity(raw.len() + 8);
+    let mut next = max_dollar_placeholder(raw);
+    let mut named: Vec<(String, usize)> = Vec::new();
+    let mut slot = |pieces: &mut Vec<Piece>, out: &mut String, seen: &mut String, s: Slot| {
+        if !out.is_empty() {
+            pieces.push(Piece::Text(std::mem::take(out)));
+        }
+        let n = match &s {
+            Slot::Dollar(n) => *n,
+            Slot::Named(name) => number_named(&mut named, &mut next, name.clone()),
+            Slot::Pos(_) | Slot::Hole => {
+                next += 1;
+                next
+            }
+        };
+        seen.push_str(&format!("${n}"));
+        pieces.push(Piece::Slot(s));
+    };
     let b = raw.as_bytes();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         let rest = raw.get(i..).unwrap_or("");
+        let before = out.len();
         match c {
             b'\'' | b'"' => {
                 let end = rest
@@ -302,10 +450,8 @@ fn normalize_placeholders(raw: &str) -> Rendered {
                     .and_then(|r| r.find(c as char))
                     .map_or(rest.len(), |e| e + 2);
                 let quoted = rest.get(..end).unwrap_or(rest);
-                if c == b'"' && quoted.contains(HOLE) && hole_is_relation(&out) {
-                    return Rendered::DynamicRelation(
-                        out.replace(HOLE, "?") + &quoted.replace(HOLE, "?"),
-                    );
+                if c == b'"' && quoted.contains(HOLE) && hole_is_relation(&seen) {
+                    return Err(seen.replace(HOLE, "?") + &quoted.replace(HOLE, "?"));
                 }
                 // Holes inside string literals stay literal text.
                 out.extend(quoted.chars().filter(|ch| *ch != HOLE));
@@ -322,18 +468,30 @@ fn normalize_placeholders(raw: &str) -> Rendered {
                 i += end;
             }
             0x01 => {
-                if hole_is_relation(&out) {
-                    let mut shown = out.clone();
-                    shown.push('?');
-                    return Rendered::DynamicRelation(shown);
+                if hole_is_relation(&seen) {
+                    return Err(format!("{seen}?"));
                 }
-                next += 1;
-                out.push_str(&format!("${next}"));
+                slot(&mut pieces, &mut out, &mut seen, Slot::Hole);
                 i += 1;
             }
+            b'$' if rest
+                .get(1..)
+                .is_some_and(|r| r.starts_with(|ch: char| ch.is_ascii_digit()))
+                && seen.chars().last().is_none_or(|p| !is_ident_char(p)) =>
+            {
+                let digits: String = rest
+                    .get(1..)
+                    .unwrap_or("")
+                    .chars()
+                    .take_while(|ch| ch.is_ascii_digit())
+                    .collect();
+                let n = digits.parse::<usize>().unwrap_or(0).min(100_000);
+                slot(&mut pieces, &mut out, &mut seen, Slot::Dollar(n));
+                i += 1 + digits.len();
+            }
             b'%' if rest.starts_with("%s") || rest.starts_with("%b") || rest.starts_with("%t") => {
-                next += 1;
-                out.push_str(&format!("${next}"));
+                slot(&mut pieces, &mut out, &mut seen, Slot::Pos(positional));
+                positional += 1;
                 i += 2;
             }
             b'%' if rest.starts_with("%%") => {
@@ -343,8 +501,7 @@ fn normalize_placeholders(raw: &str) -> Rendered {
             b'%' if rest.starts_with("%(") => match rest.find(")s") {
                 Some(close) if rest.get(2..close).is_some_and(is_simple_name) => {
                     let name = rest.get(2..close).unwrap_or("").to_string();
-                    let n = number_named(&mut named, &mut next, name);
-                    out.push_str(&format!("${n}"));
+                    slot(&mut pieces, &mut out, &mut seen, Slot::Named(name));
                     i += close + 2;
                 }
                 _ => {
@@ -363,7 +520,7 @@ fn normalize_placeholders(raw: &str) -> Rendered {
                     .chars()
                     .take_while(|ch| ch.is_alphanumeric() || *ch == '_')
                     .collect();
-                let prev = out.chars().last();
+                let prev = seen.chars().last();
                 if name
                     .chars()
                     .next()
@@ -371,16 +528,15 @@ fn normalize_placeholders(raw: &str) -> Rendered {
                     && prev.is_none_or(|p| !is_ident_char(p) || p.is_whitespace())
                 {
                     i += 1 + name.len();
-                    let n = number_named(&mut named, &mut next, name);
-                    out.push_str(&format!("${n}"));
+                    slot(&mut pieces, &mut out, &mut seen, Slot::Named(name));
                 } else {
                     out.push(':');
                     i += 1;
                 }
             }
             b'?' => {
-                next += 1;
-                out.push_str(&format!("${next}"));
+                slot(&mut pieces, &mut out, &mut seen, Slot::Pos(positional));
+                positional += 1;
                 i += 1;
             }
             _ => {
@@ -389,8 +545,14 @@ fn normalize_placeholders(raw: &str) -> Rendered {
                 i += ch.len_utf8();
             }
         }
+        if let Some(added) = out.get(before..) {
+            seen.push_str(added);
+        }
     }
-    Rendered::Sql(out)
+    if !out.is_empty() {
+        pieces.push(Piece::Text(out));
+    }
+    Ok((pieces, seen))
 }
 
 fn is_simple_name(s: &str) -> bool {
@@ -474,6 +636,44 @@ mod tests {
         assert!(matches!(render(&parts), Rendered::DynamicRelation(_)));
         let parts = vec![lit("SELECT '"), Part::Hole, lit("' FROM t")];
         assert_eq!(render(&parts), Rendered::Sql("SELECT '' FROM t".into()));
+    }
+
+    #[test]
+    fn placeholders_are_numbered_by_argument() {
+        let expr = |e: &str| Arg::Expr(e.into());
+        let args = Args {
+            positional: Some(vec![expr("amount"), expr("src")]),
+            seq: Some(vec![expr("src"), Arg::Lit("1".into())]),
+            named: Some(vec![("id".into(), expr("dst"))]),
+        };
+        let mut keys = FxHashMap::default();
+        keys.insert("dst".to_string(), 1);
+        let r = |s: &str, keys: &mut FxHashMap<String, usize>| {
+            render_bound(&[lit(s)], Some(&args), keys)
+        };
+        assert_eq!(
+            r(
+                "UPDATE a SET v = v - $1 WHERE id = $2 OR id = $2",
+                &mut keys
+            ),
+            Rendered::Sql("UPDATE a SET v = v - $2 WHERE id = $3 OR id = $3".into())
+        );
+        assert_eq!(
+            r("UPDATE a SET v = %s WHERE id = %s AND x = %s", &mut keys),
+            Rendered::Sql("UPDATE a SET v = $3 WHERE id = 1 AND x = $4".into())
+        );
+        assert_eq!(
+            r(
+                "SELECT * FROM a WHERE id = :id OR p = :other OR q = :other",
+                &mut keys
+            ),
+            Rendered::Sql("SELECT * FROM a WHERE id = $1 OR p = $4 OR q = $4".into())
+        );
+        // Nothing visible: per statement.
+        assert_eq!(
+            render_bound(&[lit("DELETE FROM a WHERE id = ?")], None, &mut keys),
+            Rendered::Sql("DELETE FROM a WHERE id = $1".into())
+        );
     }
 
     #[test]

@@ -541,3 +541,277 @@ def pay(account_id):
         .foreign_keys[0];
     assert_eq!(fk.parent.as_str(), "crm_account");
 }
+
+/// Statement texts of `src` (one file), in line order.
+fn texts(src: &str) -> Vec<String> {
+    run(&files(&[("app.py", src)]))
+        .statements
+        .iter()
+        .map(|s| s.text.to_string())
+        .collect()
+}
+
+#[test]
+fn raw_placeholders_are_numbered_by_argument_expression() {
+    // asyncpg: `$n` is the n-th argument after the SQL.
+    let src = r#"
+async def transfer(conn, src, dst, amount):
+    await conn.execute("UPDATE accounts SET balance = balance - $1 WHERE id = $2", amount, src)
+    await conn.execute("UPDATE accounts SET balance = balance + $1 WHERE id = $2", amount, dst)
+    await conn.fetchrow("SELECT * FROM accounts WHERE id = $1", src)
+    await conn.execute("UPDATE accounts SET n = 0 WHERE id = $1", 7)
+"#;
+    assert_eq!(
+        texts(src),
+        [
+            "UPDATE accounts SET balance = balance - $1 WHERE id = $2",
+            "UPDATE accounts SET balance = balance + $1 WHERE id = $3",
+            "SELECT * FROM accounts WHERE id = $2",
+            "UPDATE accounts SET n = 0 WHERE id = 7",
+        ]
+    );
+    // psycopg / Django: a tuple or list for `%s`, a dict for `%(name)s`; literals are inlined.
+    let src = r#"
+def move(cur, a, b, row):
+    cur.execute("UPDATE t SET v = %s WHERE id = %s", (row.v, a))
+    cur.execute("UPDATE t SET v = %s WHERE id = %s", [row.v, b])
+    cur.execute("UPDATE t SET v = %(v)s WHERE id = %(id)s", {"id": b, "v": "it's"})
+    cur.execute("UPDATE t SET v = %s WHERE id = %s", (None, 3))
+"#;
+    assert_eq!(
+        texts(src),
+        [
+            "UPDATE t SET v = $1 WHERE id = $2",
+            "UPDATE t SET v = $1 WHERE id = $3",
+            "UPDATE t SET v = 'it''s' WHERE id = $3",
+            "UPDATE t SET v = NULL WHERE id = 3",
+        ]
+    );
+    // SQLAlchemy `text()`: a dict, `params=`, or `.bindparams(…)`; shared with the ORM numbering.
+    let src = r#"
+from sqlalchemy import select, text
+
+def pay(session, wallet_id, other):
+    session.execute(select(Wallet).where(Wallet.id == other).with_for_update())
+    session.execute(text("UPDATE wallets SET n = n + 1 WHERE id = :id"), {"id": wallet_id})
+    session.execute(text("UPDATE wallets SET n = n + 1 WHERE id = :id").bindparams(id=other))
+    session.execute(text("UPDATE wallets SET n = 1 WHERE id = :id"), params=dict(id=wallet_id))
+"#;
+    assert_eq!(
+        texts(src),
+        [
+            "SELECT * FROM wallet WHERE id = $1 FOR UPDATE",
+            "UPDATE wallets SET n = n + 1 WHERE id = $2",
+            "UPDATE wallets SET n = n + 1 WHERE id = $1",
+            "UPDATE wallets SET n = 1 WHERE id = $2",
+        ]
+    );
+    // Arguments not visible at the call: numbered per statement, as written.
+    let src = r#"
+def f(cur, params, x, rows):
+    cur.execute("UPDATE t SET v = 1 WHERE id = %s", params)
+    cur.execute("UPDATE t SET v = %s WHERE id = %s", (*rows,))
+    cur.executemany("UPDATE t SET v = %s WHERE id = %s", rows)
+    cur.execute(f"UPDATE t SET v = {x} WHERE id = %(id)s", {"id": x})
+"#;
+    assert_eq!(
+        texts(src),
+        [
+            "UPDATE t SET v = 1 WHERE id = $1",
+            "UPDATE t SET v = $1 WHERE id = $2",
+            "UPDATE t SET v = $1 WHERE id = $2",
+            "UPDATE t SET v = $2 WHERE id = $1",
+        ]
+    );
+}
+
+#[test]
+fn asyncpg_transfer_with_swapped_ids_is_unordered_row_locks() {
+    let src = r#"
+async def transfer(pool, src, dst, amount):
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await conn.execute("UPDATE accounts SET balance = balance - $1 WHERE id = $2", amount, src)
+            await conn.execute("UPDATE accounts SET balance = balance + $1 WHERE id = $2", amount, dst)
+"#;
+    let fs = files(&[("bank.py", src)]);
+    let ext = run(&fs);
+    assert_eq!(ext.transactions.len(), 1, "{}", render(&ext));
+    let tx = &ext.transactions[0];
+    let rows: Vec<_> = tx.locks.iter().filter_map(|l| l.target.key()).collect();
+    assert_eq!(rows.len(), 2, "{}", render(&ext));
+    assert_ne!(rows[0], rows[1]);
+    assert!(rows.iter().all(|k| k.single_row && !k.ordered));
+    let codes = common::finding_codes(&ext, &model_schema(&fs));
+    assert!(codes.contains(&"LG103".to_string()), "{codes:?}");
+}
+
+const ITEM_MODEL: &str = r#"
+from sqlalchemy import Column, Integer
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id = Column(Integer, primary_key=True)
+    qty = Column(Integer, nullable=False)
+"#;
+
+#[test]
+fn sqlalchemy_async_results_give_the_loaded_object() {
+    for (name, load) in [
+        (
+            "result variable",
+            "result = await session.execute(select(Item).where(Item.id == item_id).with_for_update(read=True))\n            item = result.scalar_one()",
+        ),
+        (
+            "awaited in parentheses",
+            "item = (await session.execute(select(Item).where(Item.id == item_id).with_for_update(read=True))).scalar_one()",
+        ),
+        (
+            "scalars().first()",
+            "item = (await session.execute(select(Item).where(Item.id == item_id).with_for_update(read=True))).scalars().first()",
+        ),
+        (
+            "scalar_one_or_none()",
+            "result = await session.execute(select(Item).where(Item.id == item_id).with_for_update(read=True))\n            item = result.scalar_one_or_none()",
+        ),
+    ] {
+        let src = format!(
+            "from sqlalchemy import select\nfrom shop.models import Item\n\n\
+             async def bump(session, item_id):\n    async with session.begin():\n            \
+             {load}\n            item.qty += 1\n"
+        );
+        let fs = files(&[("shop/models.py", ITEM_MODEL), ("shop/stock.py", &src)]);
+        let ext = run(&fs);
+        assert_eq!(ext.transactions.len(), 1, "{name}: {}", render(&ext));
+        assert_eq!(
+            lock_list(&ext.transactions[0]),
+            [
+                "items ROW SHARE",
+                "items rows (id = $1) FOR SHARE",
+                "items ROW EXCLUSIVE",
+                "items rows (id = $1) FOR NO KEY UPDATE",
+            ],
+            "{name}: {}",
+            render(&ext)
+        );
+        let codes = common::finding_codes(&ext, &model_schema(&fs));
+        assert!(codes.contains(&"LG102".to_string()), "{name}: {codes:?}");
+    }
+}
+
+/// `ordered` of every row lock with a key, per transaction.
+fn ordered_flags(src: &str) -> Vec<Vec<(String, bool)>> {
+    let ext = run(&files(&[("app.py", src)]));
+    ext.transactions
+        .iter()
+        .map(|t| {
+            t.locks
+                .iter()
+                .filter(|l| l.implicit.is_none())
+                .filter_map(|l| Some((l.target.to_string(), l.target.key()?.ordered)))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn locks_over_sorted_keys_are_ordered() {
+    // A loop over `sorted(…)`, over a list sorted earlier, or over a list `.sort()`ed.
+    for iter in ["sorted(ids)", "keys", "sorted_later"] {
+        let src = format!(
+            r#"
+async def bump(conn, ids):
+    keys = sorted(set(ids))
+    sorted_later = list(ids)
+    sorted_later.sort()
+    async with conn.transaction():
+        for k in {iter}:
+            await conn.execute("UPDATE counters SET n = n + 1 WHERE id = $1", k)
+"#
+        );
+        assert_eq!(
+            ordered_flags(&src),
+            [[("counters rows (id = $1)".to_string(), true)]],
+            "{iter}"
+        );
+    }
+    // Not sorted: not ordered.
+    let src = r#"
+async def bump(conn, ids):
+    async with conn.transaction():
+        for k in ids:
+            await conn.execute("UPDATE counters SET n = n + 1 WHERE id = $1", k)
+"#;
+    assert_eq!(
+        ordered_flags(src),
+        [[("counters rows (id = $1)".to_string(), false)]]
+    );
+}
+
+#[test]
+fn sorted_pairs_lock_in_key_order() {
+    for pair in [
+        "first, second = sorted([src, dst])",
+        "first, second = min(src, dst), max(src, dst)",
+    ] {
+        let src = format!(
+            r#"
+async def transfer(conn, src, dst, amount):
+    {pair}
+    async with conn.transaction():
+        await conn.execute("SELECT * FROM accounts WHERE id = $1 FOR UPDATE", first)
+        await conn.execute("SELECT * FROM accounts WHERE id = $1 FOR UPDATE", second)
+        await conn.execute("UPDATE accounts SET balance = balance - $1 WHERE id = $2", amount, src)
+"#
+        );
+        let flags = ordered_flags(&src);
+        assert_eq!(flags.len(), 1, "{pair}");
+        let got: Vec<(&str, bool)> = flags[0].iter().map(|(t, o)| (t.as_str(), *o)).collect();
+        assert_eq!(
+            got,
+            [
+                ("accounts rows (id = $1)", true),
+                ("accounts rows (id = $2)", true),
+                ("accounts rows (id = $4)", false),
+            ],
+            "{pair}"
+        );
+    }
+}
+
+#[test]
+fn django_loop_over_ordered_queryset_saves_in_key_order() {
+    let models = r#"
+from django.db import models
+
+
+class Seat(models.Model):
+    taken = models.BooleanField(default=False)
+"#;
+    let src = r#"
+from django.db import transaction
+from booking.models import Seat
+
+def take(ids):
+    with transaction.atomic():
+        for seat in Seat.objects.filter(id__in=ids).order_by("id"):
+            seat.taken = True
+            seat.save()
+"#;
+    let ext = run(&files(&[
+        ("booking/models.py", models),
+        ("booking/views.py", src),
+    ]));
+    assert_eq!(ext.transactions.len(), 1, "{}", render(&ext));
+    let keys: Vec<_> = ext.transactions[0]
+        .locks
+        .iter()
+        .filter_map(|l| l.target.key())
+        .collect();
+    assert!(!keys.is_empty(), "{}", render(&ext));
+    assert!(keys.iter().all(|k| k.ordered), "{}", render(&ext));
+}

@@ -56,7 +56,7 @@ impl Rule for UnorderedRowLocks {
                 if let Some(i) = unordered_pair(&txn.locks, j) {
                     reported_relations.push(relation.clone());
                     out.push(pair_finding(a, t, i, j));
-                } else if lj.repeated && lj.mode.self_conflicting() {
+                } else if lj.repeated && lj.mode.self_conflicting() && !in_key_order(lj) {
                     reported_relations.push(relation.clone());
                     out.push(single_finding(a, t, j, "runs in a loop"));
                 } else if unordered_set_select(lj) {
@@ -88,6 +88,11 @@ fn ordered_before(txn: &Transaction, j: usize) -> bool {
 }
 
 /// An earlier row lock on the same relation, for other rows, whose mode conflicts with `j`'s.
+/// Keys the front-end knows are taken in a fixed order (`ORDER BY`, a loop over sorted keys).
+fn in_key_order(lock: &LockAcquisition) -> bool {
+    lock.target.key().is_some_and(|k| k.ordered)
+}
+
 fn unordered_pair(locks: &[LockAcquisition], j: usize) -> Option<usize> {
     let lj = &locks[j];
     let kj = lj.target.key()?;
@@ -98,6 +103,7 @@ fn unordered_pair(locks: &[LockAcquisition], j: usize) -> Option<usize> {
         };
         li.target.relation() == lj.target.relation()
             && !same_target(&li.target, &lj.target)
+            && !(ki.ordered && kj.ordered)
             && ki.single_row
             && kj.single_row
             && lj.mode.conflicts_with(li.mode)
