@@ -2,8 +2,8 @@
 # End-to-end benchmark of `lockgraph check` on application code: generates a tree of realistic
 # Python service code (crates/lockgraph_source/examples/gen_python.rs: Django models and views,
 # asyncpg repositories called across files from services, psycopg2 batch code, SQLAlchemy
-# sessions), then times `lockgraph check DIR --format json` and prints lines per second and
-# peak memory.
+# sessions), then times `lockgraph check DIR --format json` and prints lines per second (wall,
+# and per CPU second: files are parsed on every core, the rest runs on one) and peak memory.
 #
 #   scripts/bench-python.sh                 # 500k lines
 #   LINES=2000000 scripts/bench-python.sh   # bigger tree
@@ -48,8 +48,9 @@ wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); if (n == 3)
 user=$(awk -F': ' '/User time/ { print $2 }' "$TMP/time.txt")
 sys=$(awk -F': ' '/System time/ { print $2 }' "$TMP/time.txt")
 rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$TMP/time.txt")
-txns=$(grep -o '"transactions": [0-9]*' "$TMP/out.json" | head -n 1 | grep -o '[0-9]*$')
-findings=$(grep -o '"findings": [0-9]*' "$TMP/out.json" | head -n 1 | grep -o '[0-9]*$')
+# The summary comes first in the JSON report.
+txns=$(awk -F': ' '/"transactions":/ { gsub(/[^0-9]/, "", $2); print $2; exit }' "$TMP/out.json")
+findings=$(awk -F': ' '/"findings":/ { gsub(/[^0-9]/, "", $2); print $2; exit }' "$TMP/out.json")
 printf '%-10s %10s %9s %9s %14s %16s %13s %14s\n' lines "wall s" "user s" "sys s" "lines/s wall" "lines/s per CPU" "peak RSS MB" "transactions"
 awk -v l="$lines" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v t="$txns" 'BEGIN {
     printf "%-10d %10.2f %9.2f %9.2f %14.0f %16.0f %13s %14s\n", l, w, u, s, l / w, l / (u + s), r, t }'

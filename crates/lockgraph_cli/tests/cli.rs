@@ -333,6 +333,9 @@ fn migrations_and_python_share_one_graph() {
         b"async def charge(conn, id):\n    async with conn.transaction():\n        await conn.execute(\"UPDATE accounts SET n = n - 1 WHERE id = $1\", id)\n        await conn.execute(\"UPDATE ledger SET n = n + 1 WHERE id = $1\", id)\n",
     );
     write("app/broken.py", b"def f(:\n    pass\n");
+    // Generated code over the size limit is skipped, not parsed.
+    let generated = "X = 1\n".repeat((lockgraph_cli::pipeline::MAX_SOURCE_BYTES / 6 + 1) as usize);
+    write("app/schema_pb2.py", generated.as_bytes());
     write("app/latin1.py", b"# caf\xe9\nX = 1\n");
     let root = dir.path().to_str().unwrap();
     let r = run(&["check", root, "--format", "json"]);
@@ -366,6 +369,12 @@ fn migrations_and_python_share_one_graph() {
     );
     assert!(
         r.stderr.contains("latin1.py:1: invalid UTF-8"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("schema_pb2.py:1: 8 MiB of Python (generated code?)"),
         "{}",
         r.stderr
     );

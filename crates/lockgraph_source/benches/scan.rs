@@ -1,4 +1,5 @@
-//! Throughput of the Python front-end on generated service code (≥ 500k lines), single thread.
+//! Throughput of the Python front-end on generated service code (≥ 500k lines). Parsing runs on
+//! every core (rayon); linking and replay on one.
 //!
 //! `cargo bench -p lockgraph_source --bench scan` — divan reports lines/s (items/s).
 

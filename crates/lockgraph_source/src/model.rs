@@ -39,22 +39,16 @@ pub(crate) struct FieldInfo {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ModelIndex {
     by_class: FxHashMap<String, Vec<ModelInfo>>,
+    /// `(class, directory)` → the first model of that class declared in that directory or
+    /// below it: a lookup walks the using file's directories upwards, O(depth).
+    by_dir: FxHashMap<(String, String), usize>,
 }
 
-/// Of `candidates` (declared in files), the one declared closest to the file `from`: the longest
-/// shared directory prefix, then the first declared.
-fn closest<'m>(candidates: &'m [ModelInfo], from: &str) -> Option<&'m ModelInfo> {
-    let shared = |path: &str| {
-        path.split('/')
-            .zip(from.split('/'))
-            .take_while(|(a, b)| a == b)
-            .count()
-    };
-    candidates
-        .iter()
-        .enumerate()
-        .max_by_key(|(i, m)| (shared(&m.at.path), usize::MAX - i))
-        .map(|(_, m)| m)
+/// The directories holding `path`, deepest first, down to the root (`""`).
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    path.rmatch_indices('/')
+        .map(move |(i, _)| &path[..i])
+        .chain(std::iter::once(""))
 }
 
 impl ModelIndex {
@@ -142,6 +136,16 @@ impl ModelIndex {
                     at: Location::new(*path, d.line),
                 });
         }
+        for (class, models) in &index.by_class {
+            for (i, m) in models.iter().enumerate() {
+                for dir in ancestors(&m.at.path) {
+                    index
+                        .by_dir
+                        .entry((class.clone(), dir.to_string()))
+                        .or_insert(i);
+                }
+            }
+        }
         // Second pass: foreign-key targets.
         let lookup = index.clone();
         for m in index.by_class.values_mut().flatten() {
@@ -172,7 +176,7 @@ impl ModelIndex {
                                 .and_then(|app| {
                                     c.iter().find(|m| m.table.starts_with(app.as_str()))
                                 })
-                                .or_else(|| closest(c, &from))
+                                .or_else(|| lookup.resolve(name, &from))
                         })
                         .map(|m| (m.table.clone(), to_field.clone()))
                         .or_else(|| Some((name.to_lowercase(), to_field.clone())))
@@ -188,7 +192,18 @@ impl ModelIndex {
     }
 
     fn get(&self, class: &str, from: &str) -> Option<&ModelInfo> {
-        closest(self.by_class.get(last(class))?, from)
+        self.resolve(last(class), from)
+    }
+
+    /// The model of class `class` declared closest to the file `from` (longest shared
+    /// directory, then the first declared).
+    fn resolve(&self, class: &str, from: &str) -> Option<&ModelInfo> {
+        let models = self.by_class.get(class)?;
+        let mut key = (class.to_string(), String::new());
+        ancestors(from).find_map(|dir| {
+            dir.clone_into(&mut key.1);
+            self.by_dir.get(&key).and_then(|&i| models.get(i))
+        })
     }
 
     /// The models as tables.

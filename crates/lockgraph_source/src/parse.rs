@@ -63,12 +63,17 @@ pub fn parse_file(file: &SourceFile) -> ParsedFile {
     }
 }
 
-/// Parses and lowers files in order, reusing one parser.
+/// Parses and lowers files (in parallel, one parser per worker thread); the result is in the
+/// order of `files`.
 pub fn parse_files(files: &[SourceFile]) -> Vec<ParsedFile> {
-    let Some(mut parser) = new_parser() else {
-        return files.iter().map(parse_file).collect();
-    };
-    files.iter().map(|f| parse_with(&mut parser, f)).collect()
+    use rayon::prelude::*;
+    files
+        .par_iter()
+        .map_init(new_parser, |parser, f| match parser {
+            Some(p) => parse_with(p, f),
+            None => parse_file(f),
+        })
+        .collect()
 }
 
 fn skipped(file: &SourceFile, warning: String) -> ParsedFile {
