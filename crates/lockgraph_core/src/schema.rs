@@ -102,11 +102,34 @@ impl Table {
 }
 
 /// Every table seen in the input. Deterministic iteration order (sorted by name).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Build it completely before asking [`Schema::referencing`]: the first call indexes the foreign
+/// keys by parent (inference asks it for every statement, and a scan per call is quadratic on
+/// big trees). A schema whose table count changed afterwards is scanned again instead, so adding
+/// tables late is only slower; editing the foreign keys of a table already indexed is not seen.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Schema {
     /// Tables by normalized name.
     pub tables: BTreeMap<RelationName, Table>,
+    /// Foreign keys by parent, built on the first [`Schema::referencing`].
+    #[serde(skip)]
+    referenced: std::sync::OnceLock<ReferenceIndex>,
 }
+
+/// `parent → [(child, index of the foreign key in the child's list)]`, for a table count.
+#[derive(Clone, Debug, Default)]
+struct ReferenceIndex {
+    tables: usize,
+    by_parent: BTreeMap<RelationName, Vec<(RelationName, usize)>>,
+}
+
+impl PartialEq for Schema {
+    fn eq(&self, other: &Self) -> bool {
+        self.tables == other.tables
+    }
+}
+
+impl Eq for Schema {}
 
 impl Schema {
     /// Looks up a table.
@@ -114,20 +137,99 @@ impl Schema {
         self.tables.get(name)
     }
 
-    /// Foreign keys that reference `parent`, with the child table holding each.
+    /// Foreign keys that reference `parent`, with the child table holding each (children in name
+    /// order, each child's keys in declaration order).
     pub fn referencing(
         &self,
         parent: &RelationName,
     ) -> impl Iterator<Item = (&RelationName, &ForeignKey)> {
-        let parent = parent.clone();
-        self.tables
-            .iter()
-            .flat_map(|(child, t)| t.foreign_keys.iter().map(move |fk| (child, fk)))
-            .filter(move |(_, fk)| fk.parent == parent)
+        let index = self.referenced.get_or_init(|| self.index_references());
+        let found: Vec<(&RelationName, &ForeignKey)> = if index.tables == self.tables.len() {
+            index
+                .by_parent
+                .get(parent)
+                .into_iter()
+                .flatten()
+                .filter_map(|(child, i)| {
+                    let (name, table) = self.tables.get_key_value(child)?;
+                    Some((name, table.foreign_keys.get(*i)?))
+                })
+                .collect()
+        } else {
+            self.tables
+                .iter()
+                .flat_map(|(child, t)| t.foreign_keys.iter().map(move |fk| (child, fk)))
+                .filter(|(_, fk)| fk.parent == *parent)
+                .collect()
+        };
+        found.into_iter()
+    }
+
+    fn index_references(&self) -> ReferenceIndex {
+        let mut by_parent: BTreeMap<RelationName, Vec<(RelationName, usize)>> = BTreeMap::new();
+        for (child, t) in &self.tables {
+            for (i, fk) in t.foreign_keys.iter().enumerate() {
+                by_parent
+                    .entry(fk.parent.clone())
+                    .or_default()
+                    .push((child.clone(), i));
+            }
+        }
+        ReferenceIndex {
+            tables: self.tables.len(),
+            by_parent,
+        }
     }
 
     /// Whether the table is known.
     pub fn contains(&self, name: &RelationName) -> bool {
         self.tables.contains_key(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn child_of(parent: &str) -> Table {
+        Table {
+            foreign_keys: vec![ForeignKey {
+                columns: vec!["parent_id".into()],
+                parent: RelationName::new(parent),
+                parent_columns: vec!["id".into()],
+                on_delete: ReferentialAction::Cascade,
+                on_update: ReferentialAction::NoAction,
+            }],
+            ..Table::default()
+        }
+    }
+
+    fn children(s: &Schema, parent: &str) -> Vec<String> {
+        s.referencing(&RelationName::new(parent))
+            .map(|(c, _)| c.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn referencing_is_indexed_and_stays_right_when_tables_are_added_late() {
+        let mut s = Schema::default();
+        s.tables.insert(RelationName::new("b_child"), child_of("p"));
+        s.tables.insert(RelationName::new("a_child"), child_of("p"));
+        s.tables.insert(RelationName::new("other"), child_of("q"));
+        assert_eq!(children(&s, "p"), ["a_child", "b_child"]);
+        assert_eq!(children(&s, "q"), ["other"]);
+        assert!(children(&s, "nobody").is_empty());
+        // Added after the index was built: found by the scan.
+        s.tables.insert(RelationName::new("c_child"), child_of("p"));
+        assert_eq!(children(&s, "p"), ["a_child", "b_child", "c_child"]);
+        // The cache is not part of equality.
+        let fresh = s.clone();
+        assert_eq!(
+            s,
+            Schema {
+                tables: fresh.tables.clone(),
+                ..Schema::default()
+            }
+        );
     }
 }
