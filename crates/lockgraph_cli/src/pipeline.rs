@@ -68,14 +68,18 @@ pub struct Loaded {
 pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
     let (files, mut errors) = discover(paths, &opts.filter);
     let mut loaded = Loaded::default();
-    let mut texts: Vec<(&InputFile, String)> = Vec::new();
+    // SQL files with their text; Python files as the source front-end takes them.
+    let mut sql: Vec<(&InputFile, String)> = Vec::new();
+    let mut python: Vec<SourceFile> = Vec::new();
     for file in &files {
-        let size = std::fs::metadata(&file.path).map(|m| m.len()).unwrap_or(0);
-        if file.kind == FileKind::Python && size > MAX_SOURCE_BYTES {
+        if file.kind == FileKind::Python
+            && let Ok(meta) = std::fs::metadata(&file.path)
+            && meta.len() > MAX_SOURCE_BYTES
+        {
             loaded.warnings.push(format!(
                 "{}:1: {} MiB of Python (generated code?): larger than {} MiB, skipped",
                 file.name,
-                size >> 20,
+                meta.len() >> 20,
                 MAX_SOURCE_BYTES >> 20
             ));
             continue;
@@ -84,13 +88,18 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
             Ok(bytes) => {
                 let (text, warning) = decode(&file.name, bytes);
                 loaded.warnings.extend(warning);
-                texts.push((file, text));
+                match file.kind {
+                    FileKind::Sql => sql.push((file, text)),
+                    FileKind::Python => python.push(SourceFile {
+                        name: file.name.clone(),
+                        text,
+                    }),
+                }
             }
             Err(e) => errors.push(format!("{}: cannot read: {e}", file.name)),
         }
     }
     loaded.errors = errors;
-    let (sql, python): (Vec<_>, Vec<_>) = texts.iter().partition(|(f, _)| f.kind == FileKind::Sql);
 
     let schema_input: Vec<(&str, &str)> = sql
         .iter()
@@ -98,19 +107,10 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
         .collect();
     let (mut schema, diagnostics) = lockgraph_sql::parse_schema(&schema_input);
     loaded.diagnostics = diagnostics;
-    let python: Vec<SourceFile> = python
-        .iter()
-        .map(|(f, t)| SourceFile {
-            name: f.name.clone(),
-            text: t.clone(),
-        })
-        .collect();
     let parsed = lockgraph_source::parse_files(&python);
-    if !python.is_empty() {
-        // The DDL is the truth where it defines a table; models fill in the rest.
-        for (name, table) in lockgraph_source::model_schema_parsed(&parsed).tables {
-            schema.tables.entry(name).or_insert(table);
-        }
+    // The DDL is the truth where it defines a table; models fill in the rest.
+    for (name, table) in lockgraph_source::model_schema_parsed(&parsed).tables {
+        schema.tables.entry(name).or_insert(table);
     }
 
     for (file, text) in &sql {
@@ -143,8 +143,14 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
         loaded.suppressions.extend(ext.suppressions);
         loaded.warnings.extend(ext.warnings);
     }
-    for (file, text) in &texts {
+    loaded.files = sql.len() + python.len();
+    for (file, text) in &sql {
         loaded.sources.insert(file.name.as_str(), text.as_str());
+    }
+    for file in &python {
+        loaded
+            .sources
+            .insert(file.name.as_str(), file.text.as_str());
     }
     // The schema pass and the transaction pass both meet a statement the parser rejects.
     loaded.diagnostics.sort();
@@ -152,7 +158,6 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
         .diagnostics
         .dedup_by(|a, b| a.location == b.location && a.kind == b.kind);
     loaded.schema = schema;
-    loaded.files = texts.len();
     loaded
 }
 
