@@ -33,6 +33,12 @@ pub enum Command {
         /// Code (`LG101`) or name (`lock-order-inversion`).
         code: String,
     },
+    /// Look at a live PostgreSQL server: who blocks whom right now, the root blocker, cycles;
+    /// `--watch` keeps looking and learns the lock orders it sees.
+    Live(crate::live::LiveArgs),
+    /// Run a SQL file (a migration) in a transaction that is always rolled back, and report the
+    /// locks each statement really took (from pg_locks), compared with static inference.
+    Trace(crate::trace::TraceArgs),
     /// Run a reproduction script (written by `check --emit-repro`) against a database and report
     /// whether PostgreSQL raised a deadlock (40P01). Works in a scratch schema it drops afterwards.
     Repro {

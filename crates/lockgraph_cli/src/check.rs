@@ -114,7 +114,7 @@ pub(crate) fn emit(
     print(&text)
 }
 
-fn render(format: Format, report: &Report<'_>, color: ColorChoice) -> String {
+pub(crate) fn render(format: Format, report: &Report<'_>, color: ColorChoice) -> String {
     match format {
         Format::Text => lockgraph_report::render_text(
             report,

@@ -39,6 +39,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Repro { file, url } => repro(&file, &url),
+        Command::Live(args) => crate::live::run(&args, cli.color),
+        Command::Trace(args) => crate::trace::run(&args, cli.color),
     }
 }
 

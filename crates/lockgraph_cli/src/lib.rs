@@ -10,5 +10,7 @@
 
 /// Which files to read.
 pub mod discover;
+/// Following live transactions across snapshots (`live --watch --report`).
+pub mod learn;
 /// Files → schema, transactions, statements, diagnostics.
 pub mod pipeline;

@@ -7,8 +7,10 @@
 mod args;
 mod check;
 mod commands;
+mod live;
 mod logs;
 mod output;
+mod trace;
 
 use clap::Parser;
 use std::process::ExitCode;

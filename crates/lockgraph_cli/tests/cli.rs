@@ -50,7 +50,7 @@ fn codes(v: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// Every `tests/data/rules/<CODE>/{bad,good}_*.{sql,py,log}` fixture: `(code, path, bad)`.
+/// Every `tests/data/rules/<CODE>/{bad,good}_*.{sql,py,log,json}` fixture: `(code, path, bad)`.
 /// Files directly under `tests/data/rules` (`python_schema.sql`, scripts) are not fixtures.
 fn fixtures() -> Vec<(String, String, bool)> {
     let dir = root().join("tests/data/rules");
@@ -64,7 +64,7 @@ fn fixtures() -> Vec<(String, String, bool)> {
         for f in std::fs::read_dir(&code_dir).unwrap() {
             let f = f.unwrap().path();
             let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            let input = [".sql", ".py", ".log"]
+            let input = [".sql", ".py", ".log", ".json"]
                 .iter()
                 .any(|ext| name.ends_with(ext));
             if input && (name.starts_with("bad_") || name.starts_with("good_")) {
@@ -77,13 +77,15 @@ fn fixtures() -> Vec<(String, String, bool)> {
     out
 }
 
-/// Server-log fixtures (runtime rules, 4xx) go through `lockgraph logs`; SQL and Python through
-/// `check`.
-fn command_for(path: &str) -> &'static str {
+/// Server-log fixtures (runtime rules, 4xx) go through `lockgraph logs`, saved live snapshots
+/// (`.json`, LG402–LG405) through `lockgraph live --snapshot`; SQL and Python through `check`.
+fn command_for(path: &str) -> Vec<&str> {
     if path.ends_with(".log") {
-        "logs"
+        vec!["logs", path]
+    } else if path.ends_with(".json") {
+        vec!["live", "--snapshot", path]
     } else {
-        "check"
+        vec!["check", path]
     }
 }
 
@@ -126,7 +128,9 @@ fn lockgraph_rules_codes() -> Vec<String> {
 #[test]
 fn bad_fixtures_report_their_rule_and_good_ones_do_not() {
     for (code, path, bad) in fixtures() {
-        let (exit, v) = json(&[command_for(&path), &path, "--fail-on", "info"]);
+        let mut args = command_for(&path);
+        args.extend(["--fail-on", "info"]);
+        let (exit, v) = json(&args);
         let found = codes(&v);
         if bad {
             assert!(
@@ -146,7 +150,7 @@ fn bad_fixture_text_snapshots() {
         if !bad {
             continue;
         }
-        let r = run(&[command_for(&path), &path]);
+        let r = run(&command_for(&path));
         insta::assert_snapshot!(
             snapshot_name(&code, &path),
             format!("exit: {}\n{}", r.code, r.stdout)

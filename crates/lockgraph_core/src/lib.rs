@@ -17,6 +17,8 @@
 //! - [`Transaction`]: ordered [`LockAcquisition`]s plus how its boundaries were found.
 //! - [`Schema`]: tables, keys and foreign keys learned from DDL in the input.
 //! - [`Finding`]: code, severity, message, [`Label`]s, [`Suggestion`], [`Repro`].
+//! - [`LockSnapshot`]: a live server's sessions ([`Backend`]) and `pg_locks` rows ([`HeldLock`])
+//!   at one instant, for the wait-for analysis of live mode.
 //!
 //! ```
 //! use lockgraph_core::{TableLockMode, RowLockMode};
@@ -36,6 +38,8 @@ pub mod diagnostic;
 pub mod error;
 /// Findings, suggestions, reproductions.
 pub mod finding;
+/// A live server's lock state: sessions, `pg_locks` rows, blockers.
+pub mod live;
 /// Lock modes and conflict matrices.
 pub mod mode;
 /// Runtime evidence: reported deadlocks and lock waits.
@@ -52,6 +56,7 @@ pub mod transaction;
 pub use diagnostic::{Diagnostic, DiagnosticKind};
 pub use error::Error;
 pub use finding::{Finding, Label, Repro, ReproStep, Severity, Suggestion};
+pub use live::{Backend, BlockedBy, HeldLock, LockSnapshot};
 pub use mode::{
     AdvisoryMode, LockMode, ROW_CONFLICTS, RowLockMode, TABLE_CONFLICTS, TableLockMode,
 };

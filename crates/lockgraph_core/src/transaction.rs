@@ -11,7 +11,8 @@ use std::sync::Arc;
 pub struct Location {
     /// The source id: a path as given on the command line, `<stdin>`, or a log file name.
     pub path: Arc<str>,
-    /// 1-based line number.
+    /// 1-based line number; 0 when the place is not a line of a file (a live session,
+    /// `pid 5477`), and then `Display` prints the path alone.
     pub line: u32,
 }
 
@@ -27,7 +28,12 @@ impl Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.path, self.line)
+        if self.line == 0 {
+            // Not a line of a file: a live session (`pid 5477`).
+            f.write_str(&self.path)
+        } else {
+            write!(f, "{}:{}", self.path, self.line)
+        }
     }
 }
 

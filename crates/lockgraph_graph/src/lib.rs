@@ -20,6 +20,9 @@
 //!   polynomial and bounded by [`CycleOptions`] (see [`cycle`] for the algorithm).
 //! - [`LockGraph::suggest_order`] — an [`OrderSuggestion`]: a minimum-weight feedback arc set,
 //!   exact for components up to [`EXACT_ORDER_LIMIT`] nodes (see [`order`]).
+//! - [`waits`] — a different graph over the same model: the wait-for graph of one live
+//!   [`LockSnapshot`](lockgraph_core::LockSnapshot) ([`WaitGraph`]): hard and soft waits, root
+//!   blockers and their trees, cycles in progress, queues behind `ACCESS EXCLUSIVE`.
 //! - [`synth`] — builders for tests and examples, and the benchmark's workload generator.
 //!
 //! ```
@@ -80,6 +83,8 @@ pub mod graph;
 pub mod order;
 /// Synthetic transactions for tests, examples and benchmarks.
 pub mod synth;
+/// The wait-for graph of a live server (who waits for whom, root blockers, cycles).
+pub mod waits;
 
 pub use cycle::{Cycle, CycleEdge, CycleOptions, CycleSearch, EXACT_GROUPS};
 pub use graph::{
@@ -87,3 +92,4 @@ pub use graph::{
     build_graph,
 };
 pub use order::{EXACT_ORDER_LIMIT, IMPROVEMENT_PASSES, OrderSuggestion, WINDOW};
+pub use waits::{BlockingNode, ExclusiveQueue, WaitCycle, WaitEdge, WaitGraph, WaitKind};

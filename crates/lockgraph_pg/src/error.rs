@@ -14,11 +14,13 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The connection string (URL or `key=value` list) could not be read.
+    /// The connection string (URL or `key=value` list) or a `PG*` environment variable could not
+    /// be read.
     #[error("invalid connection string: {0}")]
     InvalidSpec(String),
 
-    /// The server could not be reached, refused the login, or does not speak PostgreSQL.
+    /// The server could not be reached, refused the login, failed the TLS handshake, or does
+    /// not speak PostgreSQL.
     #[error("cannot connect to {target}: {reason}")]
     Connect {
         /// The target, password shown as `****`.
@@ -27,16 +29,12 @@ pub enum Error {
         reason: String,
     },
 
-    /// The connection asks for TLS (`sslmode=require`, `verify-ca`, `verify-full`), which this
-    /// build does not support yet.
-    #[error(
-        "sslmode={sslmode} needs TLS, which lockgraph does not support yet \
-         (use sslmode=prefer or sslmode=disable)"
-    )]
-    TlsUnsupported {
-        /// The requested mode.
-        sslmode: String,
-    },
+    /// TLS could not be set up before connecting: a root certificate or client key file is
+    /// missing or unreadable, or `sslmode` does not go with `sslrootcert=system`. (A failed
+    /// handshake — certificate not trusted, wrong host name, a server without SSL — is a
+    /// [`Error::Connect`] whose reason says so.)
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
 
     /// A statement of the reproduction's setup failed; nothing of the steps was run.
     #[error(

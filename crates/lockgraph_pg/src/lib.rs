@@ -16,6 +16,7 @@
 //!   [`DeadlockSeen`] when PostgreSQL aborted a statement with SQLSTATE 40P01.
 //! - [`format_script`] / [`parse_script`]: a [`Repro`] as a SQL script a person can run by hand
 //!   in psql sessions (what `lockgraph --emit-repro DIR` writes), and back.
+//! - [`snapshot`] / [`watch`]: live inspection; [`run_trace`]: the real locks of a script.
 //! - [`probe`]: check a server and learn its version; [`relation_names`]: name the relation
 //!   OIDs a log printed, from `pg_class` (read-only).
 //! - [`Error`]: one enum; every message is one line without the password.
@@ -64,9 +65,22 @@
 //! - Isolation is a scratch schema on the caller's database (`search_path` points at it), always
 //!   dropped at the end, also after an error. Dropping the future of [`run_repro`] before it
 //!   finishes skips that cleanup; the blocking wrapper never does.
-//! - Later live modes (a `pg_locks` snapshot, `watch`, `trace`) will be modules of their own
-//!   next to `repro`, built on the same `connect` and `session` layers. PG* environment
-//!   variables, `.pgpass` and TLS belong in `spec` (resolution) and `connect` (the TLS seam).
+//! - Live modes are modules next to `repro` on the same `connect` and `session` layers:
+//!   [`live`] (an [`Inspector`] takes a [`LockSnapshot`](lockgraph_core::LockSnapshot) of
+//!   `pg_locks` + `pg_stat_activity` + `pg_blocking_pids()` in one statement, on a read-only
+//!   session with short `statement_timeout`/`lock_timeout`; [`watch`] repeats it, reconnecting
+//!   with backoff, until Ctrl-C) and [`trace`] ([`run_trace`]: a script's statements in a
+//!   transaction that is always rolled back, with each statement's new `pg_locks` rows).
+//! - Settings are resolved the libpq way by [`ConnectionSpec::resolve`] (what the CLI calls):
+//!   given, then the `PG*` environment variables, then the defaults, and the password file
+//!   (`PGPASSFILE` or `~/.pgpass`) when no password was given; [`ConnectionSpec::resolve_with`]
+//!   takes the environment as a function for tests. `parse` / `FromStr` read only the string.
+//! - TLS is rustls (*ring*) through `tokio-postgres-rustls`, with libpq's `sslmode` semantics
+//!   (see [`SslMode`]): `require` encrypts without checks unless a root certificate file exists,
+//!   `verify-ca` checks the chain against `sslrootcert` (`~/.postgresql/root.crt` by default,
+//!   `system` for the platform's CAs), `verify-full` also the host name. Cancel requests use the
+//!   session's TLS. A failed handshake is an [`Error::Connect`] whose reason says why (not
+//!   trusted, wrong host name, no SSL on the server); bad local TLS files are [`Error::Tls`].
 #![warn(missing_docs)]
 
 /// Catalog look-ups (relation OIDs to names).
@@ -75,20 +89,28 @@ mod catalog;
 mod connect;
 /// Errors of this crate.
 mod error;
+pub mod live;
 /// The reproduction runner.
 pub mod repro;
 /// Reproduction scripts: format and parse.
 pub mod script;
 /// One open server session (client, backend pid, cancel token).
 mod session;
+/// Reading `pg_locks` and `pg_stat_activity`.
+mod snapshot;
 /// Connection settings.
 pub mod spec;
 /// Splitting SQL text into statements, psql-style.
 mod split;
+pub mod trace;
 
 pub use catalog::{RelationNames, relation_names, relation_names_blocking};
 pub use connect::{ServerInfo, probe, probe_blocking};
 pub use error::Error;
+pub use live::{
+    InspectOptions, Inspector, WatchEnd, WatchEvent, WatchLimits, snapshot, snapshot_blocking,
+    watch, watch_blocking,
+};
 pub use lockgraph_core::{Repro, ReproStep};
 pub use repro::{
     DEADLOCK_SQLSTATE, DeadlockSeen, ReproOptions, ReproOutcome, StepError, StepResult, run_repro,
@@ -96,6 +118,7 @@ pub use repro::{
 };
 pub use script::{format_script, parse_script};
 pub use spec::{ConnectionSpec, SslMode};
+pub use trace::{TraceOptions, TraceOutcome, run_trace, run_trace_blocking};
 
 /// A current-thread runtime for the blocking wrappers.
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {

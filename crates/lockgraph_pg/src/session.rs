@@ -1,10 +1,10 @@
 //! One server session as the runner (and, later, live inspection) uses it: a client, its
 //! backend pid, a cancel token, and session settings applied with `set_config`.
 
-use crate::connect::{connect, query_error};
+use crate::connect::{Tls, connect_with, query_error};
 use crate::{ConnectionSpec, Error};
 use std::sync::Arc;
-use tokio_postgres::{CancelToken, Client, NoTls};
+use tokio_postgres::{CancelToken, Client};
 
 /// An open connection with its backend pid.
 pub(crate) struct Session {
@@ -15,6 +15,8 @@ pub(crate) struct Session {
     /// The session's name in errors (`session 2`, `monitor`).
     pub(crate) name: String,
     cancel: CancelToken,
+    /// The connection's TLS, for cancel requests (a connection of their own).
+    tls: Tls,
 }
 
 impl Session {
@@ -26,7 +28,8 @@ impl Session {
         settings: &[(&str, String)],
     ) -> Result<Session, Error> {
         let app = format!("{}/{}", spec.application_name(), name.replace(' ', "-"));
-        let client = connect(spec, Some(&app)).await?;
+        let tls = Tls::new(spec)?;
+        let client = connect_with(spec, Some(&app), &tls).await?;
         for (key, value) in settings {
             client
                 .execute("SELECT pg_catalog.set_config($1, $2, false)", &[key, value])
@@ -40,6 +43,7 @@ impl Session {
             .get(0);
         Ok(Session {
             cancel: client.cancel_token(),
+            tls,
             client: Arc::new(client),
             pid,
             name: name.to_string(),
@@ -54,13 +58,81 @@ impl Session {
             .map_err(|e| query_error(&format!("{}: {context}", self.name), &e))
     }
 
-    /// Asks the server to cancel whatever the session is running (a separate connection).
+    /// Asks the server to cancel whatever the session is running (a separate connection, with
+    /// the session's TLS).
     pub(crate) async fn cancel(&self) -> Result<(), Error> {
         self.cancel
-            .cancel_query(NoTls)
+            .cancel_query(self.tls.connector())
             .await
             .map_err(|e| query_error(&format!("{}: cancelling", self.name), &e))
     }
 }
 
 pub(crate) use lockgraph_core::quote_ident;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+    use std::time::{Duration, Instant};
+
+    /// The test server of `tests/repro_pg.rs`, with `sslmode=prefer`: TLS when it offers it.
+    fn server() -> ConnectionSpec {
+        let text = std::env::var("LOCKGRAPH_TEST_PG")
+            .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".into());
+        ConnectionSpec::resolve_with(Some(&text), |k| {
+            (k == "PGSSLMODE").then(|| "prefer".to_string())
+        })
+        .expect("LOCKGRAPH_TEST_PG")
+    }
+
+    #[test]
+    fn cancel_goes_over_the_sessions_tls() {
+        let rt = crate::runtime().unwrap();
+        rt.block_on(async {
+            let spec = server();
+            let session = match Session::open(&spec, "cancel test", &[]).await {
+                Ok(s) => s,
+                Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                    panic!("the PostgreSQL test server is required under CI=true: {e}")
+                }
+                Err(e) => {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "note: cancel_goes_over_the_sessions_tls did not run: {e}"
+                    );
+                    return;
+                }
+            };
+            let client = Arc::clone(&session.client);
+            let sleeping =
+                tokio::spawn(async move { client.batch_execute("SELECT pg_sleep(30)").await });
+            let monitor = crate::connect::connect(&spec, None).await.unwrap();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let active: bool = monitor
+                    .query_one(
+                        "SELECT state = 'active' FROM pg_stat_activity WHERE pid = $1",
+                        &[&session.pid],
+                    )
+                    .await
+                    .unwrap()
+                    .get(0);
+                if active {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "pg_sleep never started");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let started = Instant::now();
+            session.cancel().await.expect("cancel request");
+            let result = tokio::time::timeout(Duration::from_secs(10), sleeping)
+                .await
+                .expect("the cancel request must end pg_sleep")
+                .unwrap();
+            let err = result.expect_err("cancelled");
+            assert_eq!(err.code().map(|c| c.code()), Some("57014"), "{err}");
+            assert!(started.elapsed() < Duration::from_secs(10));
+        });
+    }
+}

@@ -1,15 +1,30 @@
 //! Connection settings: [`ConnectionSpec`], parsed from a `postgres://` URL or a libpq-style
-//! `key=value` list.
+//! `key=value` list, and resolved the way libpq resolves them.
 //!
 //! Every setting is kept as "given or not" (`Option`), and the effective value is computed by the
-//! accessors. That is where PG* environment variables and `.pgpass` will be layered in later,
-//! without changing the parsers: a given setting wins, then the environment, then the default.
+//! accessors. [`ConnectionSpec::parse`] (and `FromStr`) reads exactly what is written;
+//! [`ConnectionSpec::resolve`] then layers in what libpq would: a given setting wins, then the
+//! `PG*` environment variable of [`ENVIRONMENT`](crate::spec::ENVIRONMENT), then the default —
+//! and, when no password was given, the password file (`PGPASSFILE`, else `~/.pgpass`).
+//! [`ConnectionSpec::resolve_with`] takes the environment as a function, so tests never touch the
+//! process environment.
 //!
 //! The password lives in a private newtype whose `Debug` prints `****`, and `Display` prints the
 //! URL form with `****` in its place, so neither can leak it by accident.
+//!
+//! Where lockgraph differs from libpq, on purpose:
+//!
+//! - The default host is `localhost` over TCP, not libpq's Unix socket directory.
+//! - An empty environment variable counts as unset.
+//! - The password file is skipped without a warning (libpq prints one) when it is not a regular
+//!   file or when group or others may read it (Unix); the "password missing" error then says so.
+//! - The OS user is the effective user's entry in `/etc/passwd` (found through
+//!   `/proc/self/status`), else `USER` / `USERNAME`: users known only to NSS (LDAP, …) fall
+//!   back to those variables.
 
 use crate::Error;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -23,18 +38,54 @@ pub const DEFAULT_HOST: &str = "localhost";
 /// How long to wait for a connection when `connect_timeout` is not given.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The environment variables [`ConnectionSpec::resolve`] reads, each with the connection
+/// keyword it stands for (libpq docs, "Environment Variables"). A variable is used only when its
+/// keyword was not given.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("PGHOST", "host"),
+    ("PGHOSTADDR", "hostaddr"),
+    ("PGPORT", "port"),
+    ("PGDATABASE", "dbname"),
+    ("PGUSER", "user"),
+    ("PGPASSWORD", "password"),
+    ("PGPASSFILE", "passfile"),
+    ("PGOPTIONS", "options"),
+    ("PGAPPNAME", "application_name"),
+    ("PGSSLMODE", "sslmode"),
+    ("PGSSLCERT", "sslcert"),
+    ("PGSSLKEY", "sslkey"),
+    ("PGSSLROOTCERT", "sslrootcert"),
+    ("PGCONNECT_TIMEOUT", "connect_timeout"),
+];
+
+/// Unix socket directories that match `localhost` in the password file (libpq compares with
+/// its compiled-in default: `/var/run/postgresql` on Debian, `/tmp` upstream).
+const DEFAULT_SOCKET_DIRS: &[&str] = &["/var/run/postgresql", "/run/postgresql", "/tmp"];
+
 /// libpq's `sslmode`.
+///
+/// | mode | encrypted | server certificate checked |
+/// |---|---|---|
+/// | `disable` | never | — |
+/// | `allow` | only if the server refuses the login without TLS | no |
+/// | `prefer` (default) | when the server offers TLS | no |
+/// | `require` | always | no, unless a root certificate file exists: then as `verify-ca` |
+/// | `verify-ca` | always | signed by a CA of `sslrootcert` |
+/// | `verify-full` | always | signed by a CA of `sslrootcert`, and names the host |
+///
+/// The default is `verify-full` when `sslrootcert=system`, `prefer` otherwise. Unix socket
+/// connections are never encrypted, whatever the mode (as in libpq).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SslMode {
     /// Never use TLS.
     Disable,
-    /// Try without TLS first (treated like `prefer` without TLS support: no TLS).
+    /// Connect without TLS; if the server refuses that login, try again with TLS.
     Allow,
-    /// Use TLS when the server offers it (libpq's default); without TLS support, no TLS.
+    /// Use TLS when the server offers it, without checking its certificate (libpq's default).
     #[default]
     Prefer,
-    /// TLS, no certificate check.
+    /// TLS; the certificate is checked only when a root certificate file exists.
     Require,
     /// TLS, certificate signed by a trusted CA.
     VerifyCa,
@@ -99,7 +150,18 @@ impl fmt::Debug for Password {
     }
 }
 
-/// Where and how to connect: host, port, user, password, database, `sslmode`,
+/// Where the password came from, for error hints (never the password itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PasswordSource {
+    /// In the connection string, or [`ConnectionSpec::with_password`].
+    Given,
+    /// `PGPASSWORD`.
+    Environment,
+    /// A line of this password file.
+    File(PathBuf),
+}
+
+/// Where and how to connect: host, port, user, password, database, `sslmode` and the TLS files,
 /// `application_name`, `connect_timeout`, `options`.
 ///
 /// Parse one with [`ConnectionSpec::parse`] (or `str::parse`), from either form libpq accepts:
@@ -109,6 +171,13 @@ impl fmt::Debug for Password {
 ///   `?host=/var/run/postgresql` or a percent-encoded host);
 /// - `key=value` pairs: `host=localhost port=5432 user=me password='a b' dbname=db`
 ///   (values with spaces in single quotes, `\'` and `\\` escapes).
+///
+/// Keywords: `host`, `hostaddr`, `port`, `user`, `password`, `passfile`, `dbname`, `sslmode`,
+/// `sslrootcert` (a file, or `system` for the platform's CAs), `sslcert`, `sslkey`,
+/// `application_name`, `connect_timeout`, `options`.
+///
+/// Use [`ConnectionSpec::resolve`] to also read the `PG*` environment variables and the password
+/// file, as libpq does.
 ///
 /// `Display` gives the URL form with the password as `****`; `Debug` also shows `****`.
 ///
@@ -123,14 +192,24 @@ impl fmt::Debug for Password {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConnectionSpec {
     host: Option<String>,
+    hostaddr: Option<String>,
     port: Option<u16>,
     user: Option<String>,
     password: Option<Password>,
+    passfile: Option<String>,
     dbname: Option<String>,
     sslmode: Option<SslMode>,
+    sslrootcert: Option<String>,
+    sslcert: Option<String>,
+    sslkey: Option<String>,
     application_name: Option<String>,
     connect_timeout: Option<Duration>,
     options: Option<String>,
+    /// The home directory seen by [`ConnectionSpec::resolve_with`] (`~/.postgresql/…`).
+    home: Option<PathBuf>,
+    password_source: Option<PasswordSource>,
+    /// A password file that was skipped because others may read it.
+    passfile_ignored: Option<PathBuf>,
 }
 
 impl ConnectionSpec {
@@ -140,7 +219,8 @@ impl ConnectionSpec {
     }
 
     /// Parses a `postgres://` / `postgresql://` URL or a `key=value` list. An empty string gives
-    /// all defaults. Errors never contain the password.
+    /// all defaults. Errors never contain the password. Reads nothing but `s`: see
+    /// [`ConnectionSpec::resolve`] for the environment and the password file.
     pub fn parse(s: &str) -> Result<ConnectionSpec, Error> {
         let trimmed = s.trim();
         for scheme in ["postgres://", "postgresql://"] {
@@ -160,9 +240,88 @@ impl ConnectionSpec {
         parse_key_value(trimmed)
     }
 
-    /// Host name, IP address, or Unix socket directory (starts with `/`).
+    /// The settings libpq would use: `given` (a URL or `key=value` list) when present, then the
+    /// `PG*` variables of [`ENVIRONMENT`] for what it leaves out, then the defaults; without a
+    /// password, the password file (`passfile` / `PGPASSFILE`, else `~/.pgpass`).
+    ///
+    /// With `given = None` the settings come from the environment alone, so
+    /// `PGHOST=db PGUSER=app lockgraph live` works. Errors name the variable they come from and
+    /// never contain the password.
+    ///
+    /// ```no_run
+    /// use lockgraph_pg::ConnectionSpec;
+    /// // PGHOST=db.internal PGUSER=app in the environment:
+    /// let spec = ConnectionSpec::resolve(None)?;
+    /// println!("connecting to {spec}");
+    /// # Ok::<(), lockgraph_pg::Error>(())
+    /// ```
+    pub fn resolve(given: Option<&str>) -> Result<ConnectionSpec, Error> {
+        ConnectionSpec::resolve_with(given, |name| std::env::var(name).ok())
+    }
+
+    /// [`ConnectionSpec::resolve`] with the environment given as a function from a variable
+    /// name to its value (`HOME` and `USER` are asked for too), e.g. a map in tests.
+    ///
+    /// ```
+    /// use lockgraph_pg::ConnectionSpec;
+    /// use std::collections::HashMap;
+    /// let env = HashMap::from([("PGHOST", "db.internal"), ("PGPORT", "6432"), ("PGUSER", "app")]);
+    /// let spec = ConnectionSpec::resolve_with(Some("port=7000"), |k| {
+    ///     env.get(k).map(|v| v.to_string())
+    /// })?;
+    /// assert_eq!(spec.host(), "db.internal");
+    /// assert_eq!(spec.port(), 7000); // given wins over PGPORT
+    /// assert_eq!(spec.dbname(), "app"); // the database defaults to the user
+    /// # Ok::<(), lockgraph_pg::Error>(())
+    /// ```
+    pub fn resolve_with(
+        given: Option<&str>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<ConnectionSpec, Error> {
+        let mut spec = match given {
+            Some(s) => ConnectionSpec::parse(s)?,
+            None => ConnectionSpec::default(),
+        };
+        let env = |name: &str| env(name).filter(|v| !v.is_empty());
+        for (var, key) in ENVIRONMENT {
+            if spec.is_given(key) {
+                continue;
+            }
+            if let Some(value) = env(var) {
+                spec.set(key, value, None).map_err(|e| match e {
+                    Error::InvalidSpec(m) => Error::InvalidSpec(format!("{m} (from {var})")),
+                    other => other,
+                })?;
+                if *key == "password" {
+                    spec.password_source = Some(PasswordSource::Environment);
+                }
+            }
+        }
+        if spec.user.is_none() {
+            spec.user = Some(os_user(&env));
+        }
+        spec.home = env("HOME")
+            .map(PathBuf::from)
+            .or_else(|| passwd_entry().map(|(_, home)| home));
+        if spec.password.as_ref().is_none_or(|p| p.0.is_empty()) {
+            spec.password_from_file();
+        }
+        Ok(spec)
+    }
+
+    /// Host name, IP address, or Unix socket directory (starts with `/`); without `host`, the
+    /// `hostaddr`, else [`DEFAULT_HOST`].
     pub fn host(&self) -> &str {
-        self.host.as_deref().unwrap_or(DEFAULT_HOST)
+        self.host
+            .as_deref()
+            .or(self.hostaddr.as_deref())
+            .unwrap_or(DEFAULT_HOST)
+    }
+
+    /// `hostaddr`: the IP address to connect to without a name look-up (`host` then only names
+    /// the server for TLS and the password file).
+    pub fn hostaddr(&self) -> Option<&str> {
+        self.hostaddr.as_deref()
     }
 
     /// TCP port (also the socket file's suffix for Unix sockets).
@@ -170,15 +329,12 @@ impl ConnectionSpec {
         self.port.unwrap_or(DEFAULT_PORT)
     }
 
-    /// User name: as given, else the OS user (`USER`/`USERNAME`), else `postgres`.
+    /// User name: as given, else the OS user (see the module docs), else `postgres`.
     pub fn user(&self) -> String {
-        if let Some(u) = &self.user {
-            return u.clone();
+        match &self.user {
+            Some(u) => u.clone(),
+            None => os_user(&|k| std::env::var(k).ok().filter(|v| !v.is_empty())),
         }
-        ["USER", "USERNAME"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| "postgres".to_string())
     }
 
     /// Database: as given, else named like the user (libpq's rule).
@@ -191,9 +347,36 @@ impl ConnectionSpec {
         self.password.is_some()
     }
 
-    /// `sslmode`, `prefer` unless given.
+    /// `sslmode`: as given, else `verify-full` with `sslrootcert=system`, else `prefer`.
     pub fn sslmode(&self) -> SslMode {
-        self.sslmode.unwrap_or_default()
+        match self.sslmode {
+            Some(m) => m,
+            None if self.sslrootcert.as_deref() == Some("system") => SslMode::VerifyFull,
+            None => SslMode::Prefer,
+        }
+    }
+
+    /// `sslrootcert` as given: a file of trusted CA certificates (PEM), or `system`. When not
+    /// given, `~/.postgresql/root.crt` is used if it exists.
+    pub fn sslrootcert(&self) -> Option<&str> {
+        self.sslrootcert.as_deref()
+    }
+
+    /// `sslcert` as given: the client certificate (PEM). When not given,
+    /// `~/.postgresql/postgresql.crt` is used if it exists.
+    pub fn sslcert(&self) -> Option<&str> {
+        self.sslcert.as_deref()
+    }
+
+    /// `sslkey` as given: the client certificate's private key (PEM, not encrypted). When not
+    /// given, `~/.postgresql/postgresql.key`.
+    pub fn sslkey(&self) -> Option<&str> {
+        self.sslkey.as_deref()
+    }
+
+    /// `passfile` as given (or from `PGPASSFILE`); the default is `~/.pgpass`.
+    pub fn passfile(&self) -> Option<&str> {
+        self.passfile.as_deref()
     }
 
     /// `application_name`, [`DEFAULT_APPLICATION_NAME`] unless given.
@@ -217,9 +400,10 @@ impl ConnectionSpec {
         self.options.as_deref()
     }
 
-    /// Replaces the password (e.g. from a prompt or, later, `PGPASSWORD` / `.pgpass`).
+    /// Replaces the password (e.g. from a prompt).
     pub fn with_password(mut self, password: impl Into<String>) -> ConnectionSpec {
         self.password = Some(Password(password.into()));
+        self.password_source = Some(PasswordSource::Given);
         self
     }
 
@@ -231,6 +415,97 @@ impl ConnectionSpec {
 
     pub(crate) fn password(&self) -> Option<&Password> {
         self.password.as_ref()
+    }
+
+    pub(crate) fn password_source(&self) -> Option<&PasswordSource> {
+        self.password_source.as_ref()
+    }
+
+    /// The password file skipped because group or others may read it.
+    pub(crate) fn passfile_ignored(&self) -> Option<&Path> {
+        self.passfile_ignored.as_deref()
+    }
+
+    /// Whether the host is a Unix socket directory.
+    pub(crate) fn is_unix_socket(&self) -> bool {
+        self.hostaddr.is_none() && self.host().starts_with('/')
+    }
+
+    /// `~/.postgresql/<name>`, with the home directory seen at resolution, else the process's.
+    pub(crate) fn postgresql_file(&self, name: &str) -> Option<PathBuf> {
+        let home = self.home.clone().or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| passwd_entry().map(|(_, home)| home))
+        })?;
+        Some(home.join(".postgresql").join(name))
+    }
+
+    /// Whether `key` was given (in the string, or by an earlier layer).
+    fn is_given(&self, key: &str) -> bool {
+        match key {
+            "host" => self.host.is_some(),
+            "hostaddr" => self.hostaddr.is_some(),
+            "port" => self.port.is_some(),
+            "user" => self.user.is_some(),
+            "password" => self.password.is_some(),
+            "passfile" => self.passfile.is_some(),
+            "dbname" => self.dbname.is_some(),
+            "sslmode" => self.sslmode.is_some(),
+            "sslrootcert" => self.sslrootcert.is_some(),
+            "sslcert" => self.sslcert.is_some(),
+            "sslkey" => self.sslkey.is_some(),
+            "application_name" => self.application_name.is_some(),
+            "connect_timeout" => self.connect_timeout.is_some(),
+            "options" => self.options.is_some(),
+            _ => false,
+        }
+    }
+
+    /// Looks the password up in the password file, libpq's way. A file that does not exist, is
+    /// not a regular file, or may be read by group or others (Unix) is skipped.
+    fn password_from_file(&mut self) {
+        let path = match &self.passfile {
+            Some(p) => PathBuf::from(p),
+            None => match &self.home {
+                Some(home) => home.join(".pgpass"),
+                None => return,
+            },
+        };
+        let Ok(meta) = std::fs::metadata(&path) else {
+            return;
+        };
+        if !meta.is_file() {
+            return;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            if meta.permissions().mode() & 0o077 != 0 {
+                self.passfile_ignored = Some(path);
+                return;
+            }
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return;
+        };
+        let host = match self.host.as_deref().or(self.hostaddr.as_deref()) {
+            None => DEFAULT_HOST,
+            Some(h) if DEFAULT_SOCKET_DIRS.contains(&h.trim_end_matches('/')) => DEFAULT_HOST,
+            Some(h) => h,
+        };
+        let found = pgpass_lookup(
+            &text,
+            host,
+            &self.port().to_string(),
+            &self.dbname(),
+            &self.user(),
+        );
+        if let Some(password) = found.filter(|p| !p.is_empty()) {
+            self.password = Some(Password(password));
+            self.password_source = Some(PasswordSource::File(path));
+        }
     }
 
     /// Applies one libpq keyword. `prev` is the keyword before it, to avoid echoing text that may
@@ -245,9 +520,26 @@ impl ConnectionSpec {
                 }
                 self.host = non_empty(value);
             }
+            "hostaddr" => {
+                if value.contains(',') {
+                    return Err(Error::InvalidSpec(
+                        "several host addresses are not supported; give one hostaddr".to_string(),
+                    ));
+                }
+                if !value.is_empty() && value.trim().parse::<std::net::IpAddr>().is_err() {
+                    return Err(Error::InvalidSpec(format!(
+                        "invalid hostaddr `{value}` (expected an IPv4 or IPv6 address)"
+                    )));
+                }
+                self.hostaddr = non_empty(value.trim().to_string());
+            }
             "port" => self.port = Some(parse_port(&value, true)?),
             "user" => self.user = non_empty(value),
-            "password" => self.password = Some(Password(value)),
+            "password" => {
+                self.password = Some(Password(value));
+                self.password_source = Some(PasswordSource::Given);
+            }
+            "passfile" => self.passfile = non_empty(value),
             "dbname" => self.dbname = non_empty(value),
             "sslmode" => {
                 self.sslmode = Some(SslMode::parse(&value).ok_or_else(|| {
@@ -257,6 +549,9 @@ impl ConnectionSpec {
                     ))
                 })?)
             }
+            "sslrootcert" => self.sslrootcert = non_empty(value),
+            "sslcert" => self.sslcert = non_empty(value),
+            "sslkey" => self.sslkey = non_empty(value),
             "application_name" => self.application_name = Some(value),
             "connect_timeout" => {
                 let secs: u64 = value.trim().parse().map_err(|_| {
@@ -276,8 +571,9 @@ impl ConnectionSpec {
             }
             _ => {
                 return Err(Error::InvalidSpec(format!(
-                    "unknown connection option `{key}` (supported: host, port, user, password, \
-                     dbname, sslmode, application_name, connect_timeout, options)"
+                    "unknown connection option `{key}` (supported: host, hostaddr, port, user, \
+                     password, passfile, dbname, sslmode, sslrootcert, sslcert, sslkey, \
+                     application_name, connect_timeout, options)"
                 )));
             }
         }
@@ -302,7 +598,10 @@ impl fmt::Display for ConnectionSpec {
             f.write_str(":****")?;
         }
         f.write_str("@")?;
-        let host = self.host();
+        let host = self.host.as_deref().unwrap_or(match &self.hostaddr {
+            Some(_) => "",
+            None => DEFAULT_HOST,
+        });
         if host.contains(':') && !host.starts_with('/') {
             write!(f, "[{host}]")?;
         } else {
@@ -315,11 +614,22 @@ impl fmt::Display for ConnectionSpec {
             sep = '&';
             r
         };
+        if let Some(a) = &self.hostaddr {
+            param(f, "hostaddr", a)?;
+        }
         if let Some(m) = self.sslmode {
             param(f, "sslmode", m.as_str())?;
         }
-        if let Some(a) = &self.application_name {
-            param(f, "application_name", a)?;
+        for (k, v) in [
+            ("sslrootcert", &self.sslrootcert),
+            ("sslcert", &self.sslcert),
+            ("sslkey", &self.sslkey),
+            ("passfile", &self.passfile),
+            ("application_name", &self.application_name),
+        ] {
+            if let Some(v) = v {
+                param(f, k, v)?;
+            }
         }
         if let Some(t) = self.connect_timeout {
             param(f, "connect_timeout", &t.as_secs().to_string())?;
@@ -329,6 +639,97 @@ impl fmt::Display for ConnectionSpec {
         }
         Ok(())
     }
+}
+
+/// The OS user, like libpq's: the effective user's name, else `USER` / `USERNAME`, else
+/// `postgres`.
+fn os_user(env: &dyn Fn(&str) -> Option<String>) -> String {
+    passwd_entry()
+        .map(|(name, _)| name)
+        .or_else(|| env("USER"))
+        .or_else(|| env("USERNAME"))
+        .unwrap_or_else(|| "postgres".to_string())
+}
+
+/// The effective user's name and home directory from `/etc/passwd` (Linux: the effective uid
+/// is read from `/proc/self/status`). `None` elsewhere or when the user is not in the file.
+fn passwd_entry() -> Option<(String, PathBuf)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .nth(1)?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() >= 7 && fields[2] == euid && !fields[0].is_empty())
+            .then(|| (fields[0].to_string(), PathBuf::from(fields[5])))
+    })
+}
+
+/// The password of the first line of a password file (`hostname:port:database:username:password`)
+/// whose first four fields match; `*` alone matches anything, `\:` and `\\` are a literal `:`
+/// and `\`, lines starting with `#` are comments. The password ends at the next unescaped `:`.
+/// A matching line stops the search, also when its password is empty (libpq's rule).
+pub(crate) fn pgpass_lookup(
+    text: &str,
+    host: &str,
+    port: &str,
+    dbname: &str,
+    user: &str,
+) -> Option<String> {
+    let wanted = [host, port, dbname, user];
+    for line in text.lines() {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let fields = pgpass_fields(line);
+        if fields.len() < 5 {
+            continue;
+        }
+        let matches = fields
+            .iter()
+            .zip(wanted)
+            .all(|((text, wildcard), want)| *wildcard || text == want);
+        if matches {
+            return Some(fields[4].0.clone());
+        }
+    }
+    None
+}
+
+/// Splits a password file line at unescaped `:`, removing the escapes; each field comes with
+/// whether it was a bare `*`.
+fn pgpass_fields(line: &str) -> Vec<(String, bool)> {
+    let mut fields = Vec::new();
+    let mut text = String::new();
+    let mut raw_star = true;
+    let mut raw_len = 0;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ':' => {
+                fields.push((std::mem::take(&mut text), raw_star && raw_len == 1));
+                raw_star = true;
+                raw_len = 0;
+                continue;
+            }
+            '\\' => {
+                // A trailing backslash stays, as in libpq.
+                text.push(chars.next().unwrap_or('\\'));
+                raw_star = false;
+            }
+            _ => {
+                text.push(c);
+                raw_star &= c == '*';
+            }
+        }
+        raw_len += 1;
+    }
+    fields.push((text, raw_star && raw_len == 1));
+    fields
 }
 
 fn non_empty(s: String) -> Option<String> {
@@ -673,5 +1074,318 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("invalid port `99999`"), "{msg}");
+    }
+
+    /// An environment for [`ConnectionSpec::resolve_with`] from pairs.
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    /// A temporary home directory, with a `.pgpass` of `text` and mode `mode` when given.
+    fn home_with_pgpass(text: Option<&str>, mode: u32) -> tempfile::TempDir {
+        let home = tempfile::tempdir().unwrap();
+        if let Some(text) = text {
+            let path = home.path().join(".pgpass");
+            std::fs::write(&path, text).unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            }
+            #[cfg(not(unix))]
+            let _ = mode;
+        }
+        home
+    }
+
+    #[test]
+    fn environment_fills_what_was_not_given() {
+        let e = env(&[
+            ("PGHOST", "db.env"),
+            ("PGPORT", "6000"),
+            ("PGUSER", "envuser"),
+            ("PGPASSWORD", SECRET),
+            ("PGDATABASE", "envdb"),
+            ("PGSSLMODE", "require"),
+            ("PGSSLROOTCERT", "/etc/ca.pem"),
+            ("PGSSLCERT", "/etc/client.crt"),
+            ("PGSSLKEY", "/etc/client.key"),
+            ("PGAPPNAME", "envapp"),
+            ("PGCONNECT_TIMEOUT", "7"),
+            ("PGOPTIONS", "-c lock_timeout=1s"),
+            ("PGHOSTADDR", "127.0.0.2"),
+        ]);
+        let spec =
+            ConnectionSpec::resolve_with(Some("host=given port=7000 sslmode=disable"), &e).unwrap();
+        // Given settings win.
+        assert_eq!(spec.host(), "given");
+        assert_eq!(spec.port(), 7000);
+        assert_eq!(spec.sslmode(), SslMode::Disable);
+        // The environment fills the rest.
+        assert_eq!(spec.hostaddr(), Some("127.0.0.2"));
+        assert_eq!(spec.user(), "envuser");
+        assert_eq!(spec.dbname(), "envdb");
+        assert_eq!(spec.password().unwrap().expose(), SECRET);
+        assert_eq!(spec.password_source(), Some(&PasswordSource::Environment));
+        assert_eq!(spec.sslrootcert(), Some("/etc/ca.pem"));
+        assert_eq!(spec.sslcert(), Some("/etc/client.crt"));
+        assert_eq!(spec.sslkey(), Some("/etc/client.key"));
+        assert_eq!(spec.application_name(), "envapp");
+        assert_eq!(spec.connect_timeout(), Some(Duration::from_secs(7)));
+        assert_eq!(spec.options(), Some("-c lock_timeout=1s"));
+        assert_hidden(&spec);
+
+        // A given password, even an empty one, is not replaced by PGPASSWORD.
+        let given = ConnectionSpec::resolve_with(Some("password=mine"), &e).unwrap();
+        assert_eq!(given.password().unwrap().expose(), "mine");
+        assert_eq!(given.password_source(), Some(&PasswordSource::Given));
+    }
+
+    #[test]
+    fn defaults_when_neither_given_nor_in_the_environment() {
+        let home = home_with_pgpass(None, 0o600);
+        let e = env(&[("HOME", home.path().to_str().unwrap()), ("PGPORT", "")]);
+        let spec = ConnectionSpec::resolve_with(None, &e).unwrap();
+        assert_eq!(spec.host(), DEFAULT_HOST);
+        assert_eq!(
+            spec.port(),
+            DEFAULT_PORT,
+            "an empty variable counts as unset"
+        );
+        assert_eq!(spec.user(), os_user(&e), "the OS user, like libpq");
+        assert_eq!(
+            spec.dbname(),
+            spec.user(),
+            "the database is named like the user"
+        );
+        assert_eq!(spec.sslmode(), SslMode::Prefer);
+        assert_eq!(spec.application_name(), DEFAULT_APPLICATION_NAME);
+        assert!(!spec.has_password());
+        assert_eq!(
+            spec.postgresql_file("root.crt"),
+            Some(home.path().join(".postgresql").join("root.crt"))
+        );
+
+        // PGUSER alone: the database follows it.
+        let spec = ConnectionSpec::resolve_with(None, env(&[("PGUSER", "app")])).unwrap();
+        assert_eq!(
+            (spec.user().as_str(), spec.dbname().as_str()),
+            ("app", "app")
+        );
+    }
+
+    #[test]
+    fn resolve_none_works_from_the_environment_alone() {
+        let e = env(&[
+            ("PGHOST", "10.1.2.3"),
+            ("PGPORT", "5433"),
+            ("PGUSER", "me"),
+            ("PGDATABASE", "shop"),
+        ]);
+        let spec = ConnectionSpec::resolve_with(None, e).unwrap();
+        assert_eq!(spec.to_string(), "postgres://me@10.1.2.3:5433/shop");
+    }
+
+    #[test]
+    fn environment_errors_name_the_variable_and_hide_the_password() {
+        let cases = [
+            ("PGPORT", "fifty", "invalid port `fifty`"),
+            ("PGSSLMODE", "sometimes", "invalid sslmode `sometimes`"),
+            (
+                "PGCONNECT_TIMEOUT",
+                "soon",
+                "invalid connect_timeout `soon`",
+            ),
+            ("PGHOST", "a,b", "several hosts"),
+            ("PGHOSTADDR", "db.example.com", "invalid hostaddr"),
+        ];
+        for (var, value, expected) in cases {
+            let e = env(&[(var, value), ("PGPASSWORD", SECRET)]);
+            let msg = ConnectionSpec::resolve_with(None, e)
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains(expected), "{msg}");
+            assert!(msg.ends_with(&format!("(from {var})")), "{msg}");
+            assert!(!msg.contains(SECRET) && !msg.contains('\n'), "{msg}");
+        }
+        // A bad given setting is reported as such, not blamed on the environment.
+        let msg = ConnectionSpec::resolve_with(Some("port=x"), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(!msg.contains("(from"), "{msg}");
+    }
+
+    #[test]
+    fn sslrootcert_system_defaults_to_verify_full() {
+        let spec = ConnectionSpec::parse("host=db sslrootcert=system").unwrap();
+        assert_eq!(spec.sslmode(), SslMode::VerifyFull);
+        let spec = ConnectionSpec::parse("host=db sslrootcert=/ca.pem").unwrap();
+        assert_eq!(spec.sslmode(), SslMode::Prefer);
+    }
+
+    #[test]
+    fn new_keywords_round_trip_through_display() {
+        let spec = ConnectionSpec::parse(
+            "host=db hostaddr=::1 user=u dbname=d sslmode=verify-ca sslrootcert='/a b/ca.pem' \
+             sslcert=/c.crt sslkey=/c.key passfile=/p",
+        )
+        .unwrap();
+        let shown = spec.to_string();
+        assert_eq!(
+            shown,
+            "postgres://u@db:5432/d?hostaddr=%3A%3A1&sslmode=verify-ca&sslrootcert=%2Fa%20b%2Fca.pem&sslcert=%2Fc.crt&sslkey=%2Fc.key&passfile=%2Fp"
+        );
+        let again = ConnectionSpec::parse(&shown).unwrap();
+        assert_eq!(again.hostaddr(), Some("::1"));
+        assert_eq!(again.sslrootcert(), Some("/a b/ca.pem"));
+        assert_eq!(again.sslcert(), Some("/c.crt"));
+        assert_eq!(again.sslkey(), Some("/c.key"));
+        assert_eq!(again.passfile(), Some("/p"));
+        assert_eq!(again.to_string(), shown);
+        let only_addr = ConnectionSpec::parse("hostaddr=127.0.0.1 user=u").unwrap();
+        assert_eq!(only_addr.host(), "127.0.0.1");
+        let again = ConnectionSpec::parse(&only_addr.to_string()).unwrap();
+        assert_eq!(again.hostaddr(), Some("127.0.0.1"));
+        assert_eq!(again.host(), "127.0.0.1");
+    }
+
+    #[test]
+    fn pgpass_lines_match_like_libpq() {
+        let text = "\
+# comment line: host:port:db:user:password
+db.example.com:5432:shop:alice:first
+*:*:*:bob:bob\\:s\\\\pass:ignored after an unescaped colon
+short:line
+host\\:with\\:colons:5432:*:carol:carol-pw
+localhost:*:*:*:
+*:*:*:*:fallback
+";
+        let look = |h, p, d, u| pgpass_lookup(text, h, p, d, u);
+        assert_eq!(
+            look("db.example.com", "5432", "shop", "alice"),
+            Some("first".into())
+        );
+        // The first match wins; `*` matches anything.
+        assert_eq!(
+            look("db.example.com", "5432", "other", "alice"),
+            Some("fallback".into())
+        );
+        // `\:` and `\\` in the password; the password ends at the next unescaped `:`.
+        assert_eq!(look("h", "1", "d", "bob"), Some("bob:s\\pass".into()));
+        // Escaped colons in a field that must match exactly.
+        assert_eq!(
+            look("host:with:colons", "5432", "x", "carol"),
+            Some("carol-pw".into())
+        );
+        // An empty password stops the search (libpq's rule).
+        assert_eq!(look("localhost", "5432", "d", "dave"), Some(String::new()));
+        // `*` only as a whole field: `\*` is a literal star.
+        assert_eq!(pgpass_lookup("\\*:*:*:*:x\n", "h", "1", "d", "u"), None);
+        assert_eq!(
+            pgpass_lookup("\\*:*:*:*:x\n", "*", "1", "d", "u"),
+            Some("x".into())
+        );
+        assert_eq!(pgpass_lookup("h:1:d:u\n", "h", "1", "d", "u"), None);
+        assert_eq!(
+            pgpass_lookup("h:1:d:u:p\\\r\n", "h", "1", "d", "u"),
+            Some("p\\".into())
+        );
+    }
+
+    #[test]
+    fn pgpass_file_is_used_when_no_password_is_given() {
+        let home = home_with_pgpass(
+            Some(&format!(
+                "127.0.0.1:5432:test:postgres:{SECRET}\nlocalhost:*:*:postgres:sock\n"
+            )),
+            0o600,
+        );
+        let home_str = home.path().to_str().unwrap();
+        let e = env(&[("HOME", home_str)]);
+        let spec = ConnectionSpec::resolve_with(
+            Some("host=127.0.0.1 port=5432 user=postgres dbname=test"),
+            &e,
+        )
+        .unwrap();
+        assert_eq!(spec.password().unwrap().expose(), SECRET);
+        assert_eq!(
+            spec.password_source(),
+            Some(&PasswordSource::File(home.path().join(".pgpass")))
+        );
+        assert_hidden(&spec);
+
+        // A Unix socket in the default directory matches `localhost`; so does no host.
+        for given in ["host=/var/run/postgresql user=postgres", "user=postgres"] {
+            let spec = ConnectionSpec::resolve_with(Some(given), &e).unwrap();
+            assert_eq!(spec.password().unwrap().expose(), "sock", "{given}");
+        }
+        // No matching line: no password.
+        let spec = ConnectionSpec::resolve_with(Some("host=other user=postgres"), &e).unwrap();
+        assert!(!spec.has_password());
+        // A given password or PGPASSWORD wins over the file.
+        let spec = ConnectionSpec::resolve_with(
+            Some("host=127.0.0.1 user=postgres dbname=test password=given"),
+            &e,
+        )
+        .unwrap();
+        assert_eq!(spec.password().unwrap().expose(), "given");
+        let spec = ConnectionSpec::resolve_with(
+            Some("host=127.0.0.1 user=postgres dbname=test"),
+            env(&[("HOME", home_str), ("PGPASSWORD", "fromenv")]),
+        )
+        .unwrap();
+        assert_eq!(spec.password().unwrap().expose(), "fromenv");
+        // An empty given password still looks in the file (libpq).
+        let spec = ConnectionSpec::resolve_with(
+            Some("host=127.0.0.1 user=postgres dbname=test password=''"),
+            &e,
+        )
+        .unwrap();
+        assert_eq!(spec.password().unwrap().expose(), SECRET);
+    }
+
+    #[test]
+    fn pgpassfile_and_passfile_choose_the_file() {
+        let home = home_with_pgpass(Some("*:*:*:*:from-home\n"), 0o600);
+        let other = home_with_pgpass(Some("*:*:*:*:from-other\n"), 0o600);
+        let other_file = other.path().join(".pgpass");
+        let e = env(&[
+            ("HOME", home.path().to_str().unwrap()),
+            ("PGPASSFILE", other_file.to_str().unwrap()),
+        ]);
+        let spec = ConnectionSpec::resolve_with(Some("user=u"), &e).unwrap();
+        assert_eq!(spec.password().unwrap().expose(), "from-other");
+        let given = format!("user=u passfile={}", home.path().join(".pgpass").display());
+        let spec = ConnectionSpec::resolve_with(Some(&given), &e).unwrap();
+        assert_eq!(spec.password().unwrap().expose(), "from-home");
+        // A missing file is no error.
+        let spec =
+            ConnectionSpec::resolve_with(Some("user=u passfile=/nonexistent/pgpass"), &e).unwrap();
+        assert!(!spec.has_password());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn pgpass_readable_by_others_is_skipped() {
+        for mode in [0o644, 0o640, 0o604] {
+            let home = home_with_pgpass(Some("*:*:*:*:secret\n"), mode);
+            let e = env(&[("HOME", home.path().to_str().unwrap())]);
+            let spec = ConnectionSpec::resolve_with(Some("user=u"), &e).unwrap();
+            assert!(!spec.has_password(), "mode {mode:o}");
+            assert_eq!(
+                spec.passfile_ignored(),
+                Some(home.path().join(".pgpass").as_path())
+            );
+        }
+        // A directory is not a password file either.
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir(home.path().join(".pgpass")).unwrap();
+        let e = env(&[("HOME", home.path().to_str().unwrap())]);
+        let spec = ConnectionSpec::resolve_with(Some("user=u"), &e).unwrap();
+        assert!(!spec.has_password() && spec.passfile_ignored().is_none());
     }
 }

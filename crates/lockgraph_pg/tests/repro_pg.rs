@@ -333,8 +333,4 @@ fn unreachable_and_non_postgres_servers() {
     fake.join().unwrap();
     assert!(msg.contains("is that a PostgreSQL server?"), "{msg}");
     assert!(!msg.contains(secret) && !msg.contains('\n'), "{msg}");
-
-    let tls = ConnectionSpec::parse("host=127.0.0.1 sslmode=require").unwrap();
-    let msg = probe_blocking(&tls).unwrap_err().to_string();
-    assert!(msg.contains("sslmode=require needs TLS"), "{msg}");
 }

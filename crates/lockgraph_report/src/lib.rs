@@ -27,12 +27,15 @@ mod json;
 mod mermaid;
 /// rustc-style text output.
 mod text;
+/// A live server's wait-for graph: tree text, DOT, Mermaid, JSON.
+mod waits;
 
 pub use dot::render_dot;
 pub use graph::{GraphEdge, GraphNode, GraphView};
 pub use json::{JSON_SCHEMA_VERSION, render_json, write_json};
 pub use mermaid::render_mermaid;
 pub use text::{TextOptions, render_text};
+pub use waits::{render_waits_dot, render_waits_mermaid, render_waits_text, waits_json};
 
 use lockgraph_core::Finding;
 use std::collections::BTreeMap;

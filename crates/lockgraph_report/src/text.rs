@@ -137,11 +137,18 @@ fn summary_line(report: &Report<'_>) -> String {
             format!("{n} {word}s")
         }
     };
-    format!(
-        "{}, {}, {} in {} across {}",
+    let counts = format!(
+        "{}, {}, {}",
         plural(count(Severity::Error), "error"),
         plural(count(Severity::Warning), "warning"),
         plural(count(Severity::Info), "info"),
+    );
+    if report.transactions == 0 && report.files == 0 {
+        // A live snapshot: no transactions or files were read.
+        return counts;
+    }
+    format!(
+        "{counts} in {} across {}",
         plural(report.transactions, "transaction"),
         plural(report.files, "file"),
     )

@@ -28,6 +28,8 @@
 
 /// Shared helpers for building findings (labels, statement text, fingerprints).
 mod evidence;
+/// Shared pieces of the live rules (4xx from a snapshot).
+mod live;
 /// Reproductions: interleavings, setup DDL and seed rows.
 pub mod repro;
 /// The rule trait and `declare_rule!`.
@@ -38,7 +40,8 @@ pub mod rules;
 pub use rule::{Rule, RuleInfo};
 
 use lockgraph_core::{
-    Diagnostic, Finding, ObservedDeadlock, Schema, Statement, Suppression, Transaction,
+    Diagnostic, Finding, LockSnapshot, ObservedDeadlock, Schema, Statement, Suppression,
+    Transaction,
 };
 use lockgraph_graph::LockGraph;
 use std::sync::Arc;
@@ -78,6 +81,8 @@ pub struct Analysis<'a> {
     pub deadlocks: &'a [ObservedDeadlock],
     /// Inline `lockgraph: ignore[…]` comments of the input.
     pub suppressions: &'a [Suppression],
+    /// A live server's sessions and locks (live mode); the live 4xx rules read it.
+    pub snapshot: Option<&'a LockSnapshot>,
     /// The lock-order graph over `transactions`.
     pub graph: LockGraph,
     /// Options.
@@ -101,6 +106,7 @@ impl<'a> Analysis<'a> {
             statements,
             deadlocks: &[],
             suppressions: &[],
+            snapshot: None,
             graph,
             options,
         }
@@ -110,6 +116,12 @@ impl<'a> Analysis<'a> {
     /// the unused ones as LG904).
     pub fn with_suppressions(mut self, suppressions: &'a [Suppression]) -> Self {
         self.suppressions = suppressions;
+        self
+    }
+
+    /// Adds a live snapshot (the live rules LG402–LG405 read it).
+    pub fn with_snapshot(mut self, snapshot: &'a LockSnapshot) -> Self {
+        self.snapshot = Some(snapshot);
         self
     }
 
@@ -137,6 +149,10 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &rules::lock_upgrade::LockUpgrade,
     &rules::unordered_row_locks::UnorderedRowLocks,
     &rules::deadlock_observed::DeadlockObserved,
+    &rules::deadlock_in_progress::DeadlockInProgress,
+    &rules::root_blocker::RootBlocker,
+    &rules::idle_in_transaction_blocker::IdleInTransactionBlocker,
+    &rules::access_exclusive_queue::AccessExclusiveQueue,
     &rules::unparseable_statement::UnparseableStatement,
     &rules::unmodelled_statement::UnmodelledStatement,
     &rules::dynamic_relation::DynamicRelation,

@@ -1,13 +1,21 @@
 //! One module per rule; the file name is the rule's name in snake case.
 
+/// LG405 `access-exclusive-queue`.
+pub mod access_exclusive_queue;
+/// LG402 `deadlock-in-progress`.
+pub mod deadlock_in_progress;
 /// LG401 `deadlock-observed`.
 pub mod deadlock_observed;
 /// LG903 `dynamic-relation`.
 pub mod dynamic_relation;
+/// LG404 `idle-in-transaction-blocker`.
+pub mod idle_in_transaction_blocker;
 /// LG101 `lock-order-inversion`.
 pub mod lock_order_inversion;
 /// LG102 `lock-upgrade`.
 pub mod lock_upgrade;
+/// LG403 `root-blocker`.
+pub mod root_blocker;
 /// LG902 `unmodelled-statement`.
 pub mod unmodelled_statement;
 /// LG103 `unordered-row-locks`.
