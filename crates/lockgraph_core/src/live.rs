@@ -29,7 +29,8 @@ pub struct LockSnapshot {
     pub database: String,
     /// Every client backend and the background workers that hold or wait for locks.
     pub backends: Vec<Backend>,
-    /// Every `pg_locks` row.
+    /// The `pg_locks` rows: every one except the transaction-id and virtual-transaction-id
+    /// locks each transaction holds on itself that nobody waits for.
     pub locks: Vec<HeldLock>,
     /// `pg_blocking_pids(pid)` of each backend waiting for a heavyweight lock, in the order the
     /// server returned them.

@@ -136,6 +136,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     );
 
+    if std::env::var("EXPLAIN").is_ok_and(|v| v == "1") {
+        let version: i32 = admin
+            .query_one("SELECT current_setting('server_version_num')::int4", &[])
+            .await?
+            .get(0);
+        let sql = lockgraph_pg::snapshot_sql(version);
+        for row in admin
+            .query(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"), &[])
+            .await?
+        {
+            let line: String = row.get(0);
+            println!("{line}");
+        }
+    }
+    if let Some(secs) = std::env::var("HOLD_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        eprintln!("holding the sessions for {secs} s (HOLD_SECONDS)");
+        tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+    }
     drop(clients);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     admin

@@ -117,6 +117,7 @@ pub use repro::{
     run_repro_blocking,
 };
 pub use script::{format_script, parse_script};
+pub use snapshot::snapshot_sql;
 pub use spec::{ConnectionSpec, SslMode};
 pub use trace::{TraceOptions, TraceOutcome, run_trace, run_trace_blocking};
 

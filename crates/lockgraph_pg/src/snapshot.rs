@@ -14,22 +14,22 @@ use lockgraph_core::{Backend, BlockedBy, HeldLock, LockSnapshot, RelationName};
 use serde::Deserialize;
 use tokio_postgres::Client;
 
-/// The `pg_locks` columns as JSON objects named like [`HeldLock`]'s fields, with the relation's
-/// schema and name. `$pid` is replaced by a filter on the backend, or `true`.
+/// The `pg_locks` columns named like [`HeldLock`]'s fields, with the relation's schema, name and
+/// kind. `SOURCE` is `pg_catalog.pg_locks` or a CTE of it, `FILTER` a condition on its rows.
 const LOCK_ROWS: &str = "\
 SELECT l.pid, l.locktype, l.database::int8 AS database, l.relation::int8 AS relation, \
        n.nspname::text AS nspname, c.relname::text AS relname, c.relkind::text AS relkind, \
        l.page, l.tuple::int4 AS tuple, l.virtualxid, l.transactionid::text AS transactionid, \
        l.classid::int8 AS classid, l.objid::int8 AS objid, l.objsubid::int4 AS objsubid, \
        l.virtualtransaction, l.mode, l.granted, WAITSTART AS waitstart \
-FROM pg_catalog.pg_locks l \
+FROM SOURCE l \
 LEFT JOIN pg_catalog.pg_class c ON c.oid = l.relation \
      AND l.database IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())) \
 LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
 WHERE FILTER";
 
 /// `waitstart` exists from PostgreSQL 14.
-fn lock_rows_sql(version_num: i32, filter: &str) -> String {
+fn lock_rows_sql(version_num: i32, source: &str, filter: &str) -> String {
     let waitstart = if version_num >= 140000 {
         "to_char(l.waitstart AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
     } else {
@@ -37,19 +37,34 @@ fn lock_rows_sql(version_num: i32, filter: &str) -> String {
     };
     LOCK_ROWS
         .replace("WAITSTART", waitstart)
+        .replace("SOURCE", source)
         .replace("FILTER", filter)
 }
 
-/// The snapshot query: one statement, one row, three JSON arrays.
-fn snapshot_sql(version_num: i32) -> String {
+/// The snapshot query for a server of `version_num` (what `lockgraph live` runs, for anyone
+/// who wants to read it): one statement, one row, one array per column.
+///
+/// Column-wise arrays, because the server encodes them in binary almost for free: building JSON
+/// (`json_agg` of the `pg_locks` rows) cost 19 of 31 ms server time with 1,000 sessions holding
+/// 6,700 locks (`scripts/bench-live.sh`). `pg_stat_activity` is read once (`sa`) and
+/// `pg_blocking_pids()` runs only for sessions waiting for a heavyweight lock.
+pub fn snapshot_sql(version_num: i32) -> String {
     let iso = |col: &str| {
         format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
     };
     let age = |col: &str| format!("extract(epoch FROM clock_timestamp() - {col})::float8");
+    let agg = |cols: &[&str], prefix: &str| {
+        cols.iter()
+            .map(|c| format!("array_agg({c}) AS {prefix}{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     format!(
-        "WITH locks AS ({locks}), \
+        "WITH sa AS MATERIALIZED (SELECT * FROM pg_catalog.pg_stat_activity), \
+         raw AS MATERIALIZED (SELECT * FROM pg_catalog.pg_locks), \
+         locks AS MATERIALIZED ({locks}), \
          activity AS ( \
-           SELECT a.pid, a.usename::text AS \"user\", a.datname::text AS database, \
+           SELECT a.pid::int8 AS pid, a.usename::text AS usr, a.datname::text AS database, \
                   coalesce(a.application_name, '') AS application, \
                   host(a.client_addr) AS client, coalesce(a.backend_type, '') AS backend_type, \
                   a.state, {xact_age} AS xact_age_s, {state_age} AS state_age_s, \
@@ -57,22 +72,27 @@ fn snapshot_sql(version_num: i32) -> String {
                   {xact_start} AS xact_start, a.wait_event_type, a.wait_event, \
                   a.backend_xid::text AS xid, \
                   CASE WHEN a.query = '<insufficient privilege>' THEN NULL ELSE a.query END AS query \
-           FROM pg_catalog.pg_stat_activity a \
+           FROM sa a \
            WHERE a.pid <> pg_catalog.pg_backend_pid() \
              AND (a.backend_type = 'client backend' OR a.xact_start IS NOT NULL \
                   OR a.pid IN (SELECT pid FROM locks WHERE pid IS NOT NULL))), \
          blocked AS ( \
-           SELECT a.pid, pg_catalog.pg_blocking_pids(a.pid) AS blockers \
-           FROM pg_catalog.pg_stat_activity a WHERE a.wait_event_type = 'Lock') \
+           SELECT s.pid::int8 AS pid, b.blocker::int8 AS blocker, b.ord \
+           FROM sa s CROSS JOIN LATERAL \
+                unnest(pg_catalog.pg_blocking_pids(s.pid)) WITH ORDINALITY AS b(blocker, ord) \
+           WHERE s.wait_event_type = 'Lock') \
          SELECT {now} AS taken_at, pg_catalog.pg_backend_pid() AS own_pid, \
-                current_database()::text AS database, \
-                coalesce((SELECT json_agg(l) FROM locks l), '[]') AS locks, \
-                coalesce((SELECT json_agg(a) FROM activity a), '[]') AS backends, \
-                coalesce((SELECT json_agg(b) FROM blocked b), '[]') AS blocked_by, \
-                (SELECT count(*) FROM pg_catalog.pg_stat_activity \
+                current_database()::text AS database, l.*, a.*, b.*, \
+                (SELECT count(*) FROM sa \
                   WHERE query = '<insufficient privilege>' AND usename IS NOT NULL)::int4 AS hidden, \
-                {server_ms} AS server_ms",
-        locks = lock_rows_sql(version_num, "true"),
+                {server_ms} AS server_ms \
+         FROM (SELECT {lock_cols} FROM locks) l, \
+              (SELECT {activity_cols} FROM activity) a, \
+              (SELECT array_agg(pid ORDER BY pid, ord) AS b_pid, \
+                      array_agg(blocker ORDER BY pid, ord) AS b_blocker FROM blocked) b",
+        locks = lock_rows_sql(version_num, "raw", AWAITED_OR_NOT_XID),
+        lock_cols = agg(LOCK_COLUMNS, "l_"),
+        activity_cols = agg(ACTIVITY_COLUMNS, "a_"),
         xact_age = age("a.xact_start"),
         state_age = age("a.state_change"),
         query_age = age("a.query_start"),
@@ -82,6 +102,69 @@ fn snapshot_sql(version_num: i32) -> String {
         server_ms =
             "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::float8",
     )
+}
+
+/// Every lock except the transaction-id and virtual-transaction-id locks each transaction holds
+/// on itself, unless someone waits for them: with 1,000 sessions in transactions they were a
+/// sixth of all rows, and only an awaited one says who blocks whom.
+const AWAITED_OR_NOT_XID: &str = "NOT l.granted OR l.locktype NOT IN ('transactionid', 'virtualxid') \
+     OR (l.locktype, coalesce(l.transactionid::text, l.virtualxid)) IN \
+        (SELECT w.locktype, coalesce(w.transactionid::text, w.virtualxid) FROM raw w WHERE NOT w.granted)";
+
+/// The columns of [`LOCK_ROWS`], in the order [`take_snapshot`] reads them.
+const LOCK_COLUMNS: &[&str] = &[
+    "pid",
+    "locktype",
+    "database",
+    "relation",
+    "nspname",
+    "relname",
+    "relkind",
+    "page",
+    "tuple",
+    "virtualxid",
+    "transactionid",
+    "classid",
+    "objid",
+    "objsubid",
+    "virtualtransaction",
+    "mode",
+    "granted",
+    "waitstart",
+];
+
+/// The columns of the `activity` part of the snapshot query.
+const ACTIVITY_COLUMNS: &[&str] = &[
+    "pid",
+    "usr",
+    "database",
+    "application",
+    "client",
+    "backend_type",
+    "state",
+    "xact_age_s",
+    "state_age_s",
+    "query_age_s",
+    "query_start",
+    "xact_start",
+    "wait_event_type",
+    "wait_event",
+    "xid",
+    "query",
+];
+
+/// One column of the snapshot row: an array (NULL when no row matched) of nullable values.
+fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    name: &str,
+) -> Result<Vec<Option<T>>, Error> {
+    row.try_get::<_, Option<Vec<Option<T>>>>(name)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| Error::Query {
+            context: format!("reading snapshot column {name}"),
+            sqlstate: None,
+            message: crate::connect::describe(&e),
+        })
 }
 
 /// A `pg_locks` row as the query returns it.
@@ -139,32 +222,6 @@ impl From<LockRow> for HeldLock {
     }
 }
 
-#[derive(Deserialize)]
-struct BackendRow {
-    pid: i64,
-    user: Option<String>,
-    database: Option<String>,
-    application: String,
-    client: Option<String>,
-    backend_type: String,
-    state: Option<String>,
-    xact_age_s: Option<f64>,
-    state_age_s: Option<f64>,
-    query_age_s: Option<f64>,
-    query_start: Option<String>,
-    xact_start: Option<String>,
-    wait_event_type: Option<String>,
-    wait_event: Option<String>,
-    xid: Option<String>,
-    query: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct BlockedRow {
-    pid: i64,
-    blockers: Vec<i64>,
-}
-
 fn pid(p: i64) -> u32 {
     u32::try_from(p).unwrap_or(0)
 }
@@ -191,10 +248,128 @@ pub(crate) async fn take_snapshot(
         .query_one(&snapshot_sql(version_num), &[])
         .await
         .map_err(|e| query_error("reading pg_locks and pg_stat_activity", &e))?;
-    let locks: Vec<LockRow> = parse_json("pg_locks", row.get("locks"))?;
-    let backends: Vec<BackendRow> = parse_json("pg_stat_activity", row.get("backends"))?;
-    let blocked: Vec<BlockedRow> = parse_json("pg_blocking_pids", row.get("blocked_by"))?;
     let own_pid: i32 = row.get("own_pid");
+    let oid = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
+    let text = |name: &str| column::<String>(&row, name);
+    let int8 = |name: &str| column::<i64>(&row, name);
+    let int4 = |name: &str| column::<i32>(&row, name);
+    let float = |name: &str| column::<f64>(&row, name);
+
+    let (l_pid, l_type, l_db, l_rel) = (
+        int4("l_pid")?,
+        text("l_locktype")?,
+        int8("l_database")?,
+        int8("l_relation")?,
+    );
+    let (l_nsp, l_name, l_kind) = (text("l_nspname")?, text("l_relname")?, text("l_relkind")?);
+    let (l_page, l_tuple, l_vxid, l_xid) = (
+        int4("l_page")?,
+        int4("l_tuple")?,
+        text("l_virtualxid")?,
+        text("l_transactionid")?,
+    );
+    let (l_class, l_obj, l_sub) = (int8("l_classid")?, int8("l_objid")?, int4("l_objsubid")?);
+    let (l_vtx, l_mode, l_granted, l_wait) = (
+        text("l_virtualtransaction")?,
+        text("l_mode")?,
+        column::<bool>(&row, "l_granted")?,
+        text("l_waitstart")?,
+    );
+    let mut locks = Vec::with_capacity(l_pid.len());
+    for i in 0..l_pid.len() {
+        let at = |v: &Vec<Option<String>>| v.get(i).cloned().flatten();
+        let relation_name = match (at(&l_nsp), at(&l_name)) {
+            (Some(n), Some(c)) => Some(RelationName::from_parts([
+                (n.as_str(), true),
+                (c.as_str(), true),
+            ])),
+            _ => None,
+        };
+        let pid = l_pid[i].and_then(|p| u32::try_from(p).ok());
+        if pid == Some(own_pid as u32) {
+            continue;
+        }
+        locks.push(HeldLock {
+            pid,
+            locktype: at(&l_type).unwrap_or_default(),
+            database: oid(l_db.get(i).copied().flatten()),
+            relation: oid(l_rel.get(i).copied().flatten()),
+            relation_name,
+            relation_kind: at(&l_kind),
+            page: l_page.get(i).copied().flatten(),
+            tuple: l_tuple.get(i).copied().flatten(),
+            virtualxid: at(&l_vxid),
+            transactionid: at(&l_xid),
+            classid: oid(l_class.get(i).copied().flatten()),
+            objid: oid(l_obj.get(i).copied().flatten()),
+            objsubid: l_sub.get(i).copied().flatten(),
+            virtualtransaction: at(&l_vtx),
+            mode: at(&l_mode).unwrap_or_default(),
+            granted: l_granted.get(i).copied().flatten().unwrap_or(false),
+            waitstart: at(&l_wait),
+        });
+    }
+
+    let a_pid = int8("a_pid")?;
+    let (user, database, application, client_addr) = (
+        text("a_usr")?,
+        text("a_database")?,
+        text("a_application")?,
+        text("a_client")?,
+    );
+    let (backend_type, state, xact_age, state_age, query_age) = (
+        text("a_backend_type")?,
+        text("a_state")?,
+        float("a_xact_age_s")?,
+        float("a_state_age_s")?,
+        float("a_query_age_s")?,
+    );
+    let (query_start, xact_start, wait_type, wait_event, xid, query) = (
+        text("a_query_start")?,
+        text("a_xact_start")?,
+        text("a_wait_event_type")?,
+        text("a_wait_event")?,
+        text("a_xid")?,
+        text("a_query")?,
+    );
+    let backends = (0..a_pid.len())
+        .map(|i| {
+            let at = |v: &Vec<Option<String>>| v.get(i).cloned().flatten();
+            let num = |v: &Vec<Option<f64>>| v.get(i).copied().flatten();
+            Backend {
+                pid: pid(a_pid[i].unwrap_or(0)),
+                user: at(&user),
+                database: at(&database),
+                application: at(&application).unwrap_or_default(),
+                client: at(&client_addr),
+                backend_type: at(&backend_type).unwrap_or_default(),
+                state: at(&state),
+                xact_age_s: num(&xact_age),
+                state_age_s: num(&state_age),
+                query_age_s: num(&query_age),
+                query_start: at(&query_start),
+                xact_start: at(&xact_start),
+                wait_event_type: at(&wait_type),
+                wait_event: at(&wait_event),
+                xid: at(&xid),
+                query: at(&query),
+            }
+        })
+        .collect();
+
+    let (b_pid, b_blocker) = (int8("b_pid")?, int8("b_blocker")?);
+    let mut blocked_by: Vec<BlockedBy> = Vec::new();
+    for (w, b) in b_pid.iter().zip(&b_blocker) {
+        let (w, b) = (pid(w.unwrap_or(0)), pid(b.unwrap_or(0)));
+        match blocked_by.last_mut() {
+            Some(last) if last.pid == w => last.blockers.push(b),
+            _ => blocked_by.push(BlockedBy {
+                pid: w,
+                blockers: vec![b],
+            }),
+        }
+    }
+
     Ok(LockSnapshot {
         server: server.to_string(),
         server_version_num: version_num,
@@ -202,40 +377,10 @@ pub(crate) async fn take_snapshot(
         server_ms: row.get("server_ms"),
         own_pid: own_pid as u32,
         database: row.get("database"),
-        locks: locks
-            .into_iter()
-            .map(HeldLock::from)
-            .filter(|l| l.pid != Some(own_pid as u32))
-            .collect(),
-        backends: backends
-            .into_iter()
-            .map(|b| Backend {
-                pid: pid(b.pid),
-                user: b.user,
-                database: b.database,
-                application: b.application,
-                client: b.client,
-                backend_type: b.backend_type,
-                state: b.state,
-                xact_age_s: b.xact_age_s,
-                state_age_s: b.state_age_s,
-                query_age_s: b.query_age_s,
-                query_start: b.query_start,
-                xact_start: b.xact_start,
-                wait_event_type: b.wait_event_type,
-                wait_event: b.wait_event,
-                xid: b.xid,
-                query: b.query,
-            })
-            .collect(),
+        locks,
+        backends,
+        blocked_by,
         hidden_sessions: row.get::<_, i32>("hidden") as u32,
-        blocked_by: blocked
-            .into_iter()
-            .map(|b| BlockedBy {
-                pid: pid(b.pid),
-                blockers: b.blockers.into_iter().map(pid).collect(),
-            })
-            .collect(),
     })
 }
 
@@ -248,7 +393,11 @@ pub(crate) async fn locks_of_backend(
 ) -> Result<Vec<HeldLock>, Error> {
     let sql = format!(
         "SELECT coalesce(json_agg(x), '[]') FROM ({}) x",
-        lock_rows_sql(version_num, &format!("l.pid = {pid}"))
+        lock_rows_sql(
+            version_num,
+            "pg_catalog.pg_locks",
+            &format!("l.pid = {pid}")
+        )
     );
     let row = client
         .query_one(&sql, &[])
