@@ -512,7 +512,8 @@ fn watch_reconnects_after_its_backend_is_terminated() {
             .rt
             .block_on(pg.admin.query_one(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-                 WHERE application_name = 'lockgraph/live'",
+                 WHERE application_name = 'lockgraph/live' AND query LIKE 'WITH sa %' \
+                 AND pid <> pg_backend_pid()",
                 &[],
             ))
             .unwrap()

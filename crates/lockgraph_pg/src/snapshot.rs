@@ -61,8 +61,19 @@ pub fn snapshot_sql(version_num: i32) -> String {
     };
     format!(
         "WITH sa AS MATERIALIZED (SELECT * FROM pg_catalog.pg_stat_activity), \
+         me AS (SELECT oid::int8 AS db_oid FROM pg_catalog.pg_database WHERE datname = current_database()), \
          raw AS MATERIALIZED (SELECT * FROM pg_catalog.pg_locks), \
-         locks AS MATERIALIZED ({locks}), \
+         locks AS MATERIALIZED ( \
+           SELECT l.pid, l.locktype, l.database::int8 AS database, l.relation::int8 AS relation, \
+                  l.page, l.tuple::int4 AS tuple, l.virtualxid, l.transactionid::text AS transactionid, \
+                  l.classid::int8 AS classid, l.objid::int8 AS objid, l.objsubid::int4 AS objsubid, \
+                  l.virtualtransaction, l.mode, l.granted, {waitstart} AS waitstart \
+           FROM raw l WHERE {filter}), \
+         rels AS ( \
+           SELECT c.oid::int8 AS oid, n.nspname::text AS nspname, c.relname::text AS relname, \
+                  c.relkind::text AS relkind \
+           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+           WHERE c.oid IN (SELECT relation FROM locks WHERE database IN (0, (SELECT db_oid FROM me)))), \
          activity AS ( \
            SELECT a.pid::int8 AS pid, a.usename::text AS usr, a.datname::text AS database, \
                   coalesce(a.application_name, '') AS application, \
@@ -82,15 +93,23 @@ pub fn snapshot_sql(version_num: i32) -> String {
                 unnest(pg_catalog.pg_blocking_pids(s.pid)) WITH ORDINALITY AS b(blocker, ord) \
            WHERE s.wait_event_type = 'Lock') \
          SELECT {now} AS taken_at, pg_catalog.pg_backend_pid() AS own_pid, \
-                current_database()::text AS database, l.*, a.*, b.*, \
+                current_database()::text AS database, (SELECT db_oid FROM me) AS db_oid, \
+                l.*, r.*, a.*, b.*, \
                 (SELECT count(*) FROM sa \
                   WHERE query = '<insufficient privilege>' AND usename IS NOT NULL)::int4 AS hidden, \
                 {server_ms} AS server_ms \
          FROM (SELECT {lock_cols} FROM locks) l, \
+              (SELECT array_agg(oid) AS r_oid, array_agg(nspname) AS r_nspname, \
+                      array_agg(relname) AS r_relname, array_agg(relkind) AS r_relkind FROM rels) r, \
               (SELECT {activity_cols} FROM activity) a, \
               (SELECT array_agg(pid ORDER BY pid, ord) AS b_pid, \
                       array_agg(blocker ORDER BY pid, ord) AS b_blocker FROM blocked) b",
-        locks = lock_rows_sql(version_num, "raw", AWAITED_OR_NOT_XID),
+        waitstart = if version_num >= 140000 {
+            iso("l.waitstart")
+        } else {
+            "NULL::text".to_string()
+        },
+        filter = AWAITED_OR_NOT_XID,
         lock_cols = agg(LOCK_COLUMNS, "l_"),
         activity_cols = agg(ACTIVITY_COLUMNS, "a_"),
         xact_age = age("a.xact_start"),
@@ -111,15 +130,14 @@ const AWAITED_OR_NOT_XID: &str = "NOT l.granted OR l.locktype NOT IN ('transacti
      OR (l.locktype, coalesce(l.transactionid::text, l.virtualxid)) IN \
         (SELECT w.locktype, coalesce(w.transactionid::text, w.virtualxid) FROM raw w WHERE NOT w.granted)";
 
-/// The columns of [`LOCK_ROWS`], in the order [`take_snapshot`] reads them.
+/// The columns of the `locks` part of the snapshot query (relations are named once per OID, in
+/// `rels`: joining `pg_class` per lock row and aggregating the names doubled the cost of the
+/// lock columns).
 const LOCK_COLUMNS: &[&str] = &[
     "pid",
     "locktype",
     "database",
     "relation",
-    "nspname",
-    "relname",
-    "relkind",
     "page",
     "tuple",
     "virtualxid",
@@ -261,7 +279,22 @@ pub(crate) async fn take_snapshot(
         int8("l_database")?,
         int8("l_relation")?,
     );
-    let (l_nsp, l_name, l_kind) = (text("l_nspname")?, text("l_relname")?, text("l_relkind")?);
+    // Relation names by OID, for locks in this database (or on shared catalogs).
+    let db_oid: Option<i64> = row.get("db_oid");
+    let (r_oid, r_nsp, r_name, r_kind) = (
+        int8("r_oid")?,
+        text("r_nspname")?,
+        text("r_relname")?,
+        text("r_relkind")?,
+    );
+    let mut names: std::collections::HashMap<i64, (RelationName, Option<String>)> =
+        std::collections::HashMap::with_capacity(r_oid.len());
+    for i in 0..r_oid.len() {
+        if let (Some(o), Some(n), Some(c)) = (r_oid[i], &r_nsp[i], &r_name[i]) {
+            let name = RelationName::from_parts([(n.as_str(), true), (c.as_str(), true)]);
+            names.insert(o, (name, r_kind.get(i).cloned().flatten()));
+        }
+    }
     let (l_page, l_tuple, l_vxid, l_xid) = (
         int4("l_page")?,
         int4("l_tuple")?,
@@ -278,11 +311,11 @@ pub(crate) async fn take_snapshot(
     let mut locks = Vec::with_capacity(l_pid.len());
     for i in 0..l_pid.len() {
         let at = |v: &Vec<Option<String>>| v.get(i).cloned().flatten();
-        let relation_name = match (at(&l_nsp), at(&l_name)) {
-            (Some(n), Some(c)) => Some(RelationName::from_parts([
-                (n.as_str(), true),
-                (c.as_str(), true),
-            ])),
+        let named = match (
+            l_db.get(i).copied().flatten(),
+            l_rel.get(i).copied().flatten(),
+        ) {
+            (Some(db), Some(rel)) if db == 0 || Some(db) == db_oid => names.get(&rel),
             _ => None,
         };
         let pid = l_pid[i].and_then(|p| u32::try_from(p).ok());
@@ -294,8 +327,8 @@ pub(crate) async fn take_snapshot(
             locktype: at(&l_type).unwrap_or_default(),
             database: oid(l_db.get(i).copied().flatten()),
             relation: oid(l_rel.get(i).copied().flatten()),
-            relation_name,
-            relation_kind: at(&l_kind),
+            relation_name: named.map(|(n, _)| n.clone()),
+            relation_kind: named.and_then(|(_, k)| k.clone()),
             page: l_page.get(i).copied().flatten(),
             tuple: l_tuple.get(i).copied().flatten(),
             virtualxid: at(&l_vxid),
