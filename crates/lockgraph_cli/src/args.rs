@@ -48,6 +48,10 @@ pub enum Command {
         #[arg(long, env = "DATABASE_URL")]
         url: String,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    Completions(crate::completions::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory with `--out`.
+    Man(crate::completions::ManArgs),
 }
 
 /// Options of `lockgraph check`.
@@ -70,9 +74,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Lowest severity that makes the exit code 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Lowest severity that makes the exit code 1 [default: `fail-on` of the configuration file,
+    /// else error].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Treat every file under this path as one transaction (as migration runners do). Files under
     /// a directory named `migrations` are treated this way unless `--no-migration-transactions`.
     #[arg(long, value_name = "PATH")]
@@ -92,6 +97,32 @@ pub struct CheckArgs {
     /// Show SQL literals in output (they are redacted by default: logs and code carry data).
     #[arg(long)]
     pub show_literals: bool,
+    /// Report only findings that are not in this baseline file (written by --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record every finding of this run in FILE as the accepted baseline; the exit code is then
+    /// 0 unless an input or configuration error occurred.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Report only findings that involve lines changed since this git revision (working tree
+    /// against REV, untracked files included).
+    #[arg(long, value_name = "REV")]
+    pub diff_base: Option<String>,
+    /// Configuration file options.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Which configuration file to use (`check`, `logs`, `live`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// Read the configuration from FILE (a lockgraph.toml, or a pyproject.toml with a
+    /// [tool.lockgraph] table) instead of discovering it.
+    #[arg(long = "config", value_name = "FILE", conflicts_with = "no_config")]
+    pub path: Option<PathBuf>,
+    /// Use no configuration file (defaults and flags only).
+    #[arg(long)]
+    pub no_config: bool,
 }
 
 /// Options of `lockgraph logs`.
@@ -112,9 +143,10 @@ pub struct LogsArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Lowest severity that makes the exit code 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Lowest severity that makes the exit code 1 [default: `fail-on` of the configuration file,
+    /// else error].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Only run these rules (codes or names, comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -127,6 +159,9 @@ pub struct LogsArgs {
     /// Never draw a progress bar (it is drawn only when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Configuration file options.
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Connection string or URL of the database the log came from: relation OIDs the log does
     /// not name are looked up in its `pg_class` (catalog reads only, read-only transaction).
     #[arg(long, value_name = "URL")]
@@ -155,6 +190,14 @@ pub enum Format {
     Dot,
     /// The lock-order graph as a Mermaid flowchart.
     Mermaid,
+    /// SARIF 2.1.0 for GitHub code scanning and other SAST dashboards (docs/formats.md).
+    Sarif,
+    /// GitHub Actions workflow commands: one annotation per finding.
+    Github,
+    /// GitLab Code Quality report (JSON).
+    Gitlab,
+    /// JUnit XML: a testsuite per rule, a failing testcase per finding.
+    Junit,
 }
 
 /// `--fail-on` levels.

@@ -41,6 +41,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Repro { file, url } => repro(&file, &url),
         Command::Live(args) => crate::live::run(&args, cli.color),
         Command::Trace(args) => crate::trace::run(&args, cli.color),
+        Command::Completions(args) => crate::completions::run_completions(&args),
+        Command::Man(args) => crate::completions::run_man(&args),
     }
 }
 

@@ -8,6 +8,12 @@
 //! ```
 #![warn(missing_docs)]
 
+/// Baselines: accepted findings by fingerprint (`--baseline`, `--write-baseline`).
+pub mod baseline;
+/// `lockgraph.toml` / `[tool.lockgraph]`: discovery, parsing with spans, validation.
+pub mod config;
+/// `--diff-base REV`: lines changed since a git revision.
+pub mod diffbase;
 /// Which files to read.
 pub mod discover;
 /// Following live transactions across snapshots (`live --watch --report`).

@@ -5,7 +5,7 @@
 //! as JSON; `--snapshot FILE` analyses a saved one without a server.
 
 use crate::args::{ColorChoice, FailOn, Format};
-use crate::check::{fails, render, selected_rules};
+use crate::check::{RuleSettings, config_for, render};
 use anyhow::Context;
 use lockgraph_cli::learn::Learner;
 use lockgraph_cli::pipeline::{LoadOptions, load};
@@ -52,9 +52,10 @@ pub struct LiveArgs {
     /// Output format (dot and mermaid draw the wait-for graph).
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Lowest severity that makes the exit code 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Lowest severity that makes the exit code 1 [default: `fail-on` of the configuration file,
+    /// else error].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Only run these rules (codes or names, comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -68,6 +69,9 @@ pub struct LiveArgs {
     /// partial); by default that is an error.
     #[arg(long)]
     pub allow_partial: bool,
+    /// Configuration file options.
+    #[command(flatten)]
+    pub config: crate::args::ConfigArgs,
 }
 
 /// `2s`, `500ms`, `5m`, `1h`, or plain seconds (`1.5`).
@@ -95,7 +99,12 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Runs `live`; returns the exit code.
 pub fn run(args: &LiveArgs, color: ColorChoice) -> anyhow::Result<u8> {
-    let selected = selected_rules(&args.select, &args.ignore)?;
+    let inputs: Vec<PathBuf> = args.snapshot.iter().cloned().collect();
+    let config = match config_for(&args.config, &inputs) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let selected = RuleSettings::new(config.as_ref(), &args.select, &args.ignore, args.fail_on)?;
     if let Some(path) = &args.snapshot {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -151,7 +160,11 @@ fn check_visible(args: &LiveArgs, snapshot: &LockSnapshot) -> anyhow::Result<()>
 }
 
 /// The live findings of one snapshot.
-fn live_findings(snapshot: &LockSnapshot, selected: &[&str], show_literals: bool) -> Vec<Finding> {
+fn live_findings(
+    snapshot: &LockSnapshot,
+    selected: &RuleSettings,
+    show_literals: bool,
+) -> Vec<Finding> {
     let schema = Schema::default();
     let analysis = Analysis::new(
         &[],
@@ -164,13 +177,13 @@ fn live_findings(snapshot: &LockSnapshot, selected: &[&str], show_literals: bool
         },
     )
     .with_snapshot(snapshot);
-    lockgraph_rules::check(&analysis, selected)
+    selected.check(&analysis)
 }
 
 fn one(
     args: &LiveArgs,
     snapshot: LockSnapshot,
-    selected: &[&str],
+    selected: &RuleSettings,
     color: ColorChoice,
 ) -> anyhow::Result<u8> {
     let findings = live_findings(&snapshot, selected, args.show_literals);
@@ -201,16 +214,20 @@ fn one(
         }
         Format::Dot => lockgraph_report::render_waits_dot(&waits),
         Format::Mermaid => lockgraph_report::render_waits_mermaid(&waits),
+        // CI formats carry the findings only; the wait-for graph has no place in them.
+        Format::Sarif | Format::Github | Format::Gitlab | Format::Junit => {
+            render(args.format, &report, color)
+        }
     };
     crate::output::print(&out)?;
-    Ok(u8::from(fails(&findings, args.fail_on)))
+    Ok(u8::from(selected.fails(&findings)))
 }
 
 fn watch(
     args: &LiveArgs,
     spec: &ConnectionSpec,
     interval: Duration,
-    selected: &[&str],
+    selected: &RuleSettings,
     color: ColorChoice,
 ) -> anyhow::Result<u8> {
     let schema = if args.schema.is_empty() {
@@ -288,16 +305,13 @@ fn watch(
         eprintln!("lockgraph: interrupted; stopping");
     }
     if !args.report {
-        return Ok(u8::from(fails(&seen, args.fail_on)));
+        return Ok(u8::from(selected.fails(&seen)));
     }
     let samples = learner.samples;
     let transactions = learner.finish_all();
-    let options = CheckOptions {
-        show_literals: args.show_literals,
-        ..CheckOptions::default()
-    };
+    let options = selected.options(args.show_literals);
     let analysis = Analysis::new(&transactions, &[], &schema, &[], options);
-    let mut findings = lockgraph_rules::check(&analysis, selected);
+    let mut findings = selected.check(&analysis);
     findings.extend(seen);
     let graph = GraphView::build(&analysis.graph, &transactions, &findings);
     let sources = Sources::default();
@@ -319,7 +333,7 @@ fn watch(
             if transactions.len() == 1 { "" } else { "s" }
         ),
     )?;
-    Ok(u8::from(fails(&findings, args.fail_on)))
+    Ok(u8::from(selected.fails(&findings)))
 }
 
 #[cfg(test)]

@@ -3,20 +3,29 @@
 //! deadlocks) → report → exit code.
 
 use crate::args::{ColorChoice, Format, LogFormatArg, LogsArgs};
-use crate::check::{emit, fails, selected_rules};
+use crate::check::{RuleSettings, config_for, emit};
 use lockgraph_cli::pipeline::{LoadOptions, load};
 use lockgraph_logs::{LogAnalyzer, LogFormat, LogOptions};
 use lockgraph_report::{GraphView, Report, Sources};
-use lockgraph_rules::{Analysis, CheckOptions};
+use lockgraph_rules::Analysis;
 use std::io::{BufRead, IsTerminal, Read};
 
 /// Runs the log analysis; returns the exit code.
 pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
-    let selected = selected_rules(&args.select, &args.ignore)?;
-    let schema = if args.schema.is_empty() {
+    let config = match config_for(&args.config, &args.files) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let settings = RuleSettings::new(config.as_ref(), &args.select, &args.ignore, args.fail_on)?;
+    // `--schema` replaces the configuration's `schema`.
+    let schema_paths = match &config {
+        Some(c) if args.schema.is_empty() => c.schema.clone(),
+        _ => args.schema.clone(),
+    };
+    let schema = if schema_paths.is_empty() {
         lockgraph_core::Schema::default()
     } else {
-        let loaded = load(&args.schema, &LoadOptions::default());
+        let loaded = load(&schema_paths, &LoadOptions::default());
         for e in &loaded.errors {
             eprintln!("lockgraph: error: {e}");
         }
@@ -89,10 +98,7 @@ pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
         );
     }
 
-    let options = CheckOptions {
-        show_literals: args.show_literals,
-        ..CheckOptions::default()
-    };
+    let options = settings.options(args.show_literals);
     let rules = Analysis::new(
         &analysis.transactions,
         &analysis.diagnostics,
@@ -101,8 +107,8 @@ pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
         options,
     )
     .with_deadlocks(&analysis.deadlocks);
-    let mut findings = lockgraph_rules::check(&rules, &selected);
-    if args.schema.is_empty() {
+    let mut findings = settings.check(&rules);
+    if schema_paths.is_empty() {
         // Without the DDL a reproduction cannot create the tables: do not offer one.
         for f in &mut findings {
             f.repro = None;
@@ -128,7 +134,7 @@ pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
     if input_error {
         return Ok(2);
     }
-    Ok(if fails(&findings, args.fail_on) { 1 } else { 0 })
+    Ok(u8::from(settings.fails(&findings)))
 }
 
 /// Names the relation OIDs the log left unnamed from the server's `pg_class`. Problems are

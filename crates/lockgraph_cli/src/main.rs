@@ -7,6 +7,7 @@
 mod args;
 mod check;
 mod commands;
+mod completions;
 mod live;
 mod logs;
 mod output;

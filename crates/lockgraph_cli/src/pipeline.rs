@@ -5,12 +5,13 @@
 //! line, and the file is still analysed; a Python file with syntax errors is skipped with a
 //! warning.
 
+use crate::config::{PathFilter, PathGlobs};
 use crate::discover::{FileKind, Filter, InputFile, discover, in_migrations_dir};
 use lockgraph_core::{Diagnostic, Schema, Statement, Suppression, Transaction};
 use lockgraph_report::Sources;
 use lockgraph_source::{SourceFile, SourceOptions};
 use lockgraph_sql::SqlFileOptions;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Python files larger than this are skipped with a warning: generated code (protobuf, vendored
@@ -28,6 +29,39 @@ pub struct LoadOptions {
     pub filter: Filter,
     /// Bounds on following Python calls.
     pub source: SourceOptions,
+    /// `include`/`exclude` of a configuration file, applied to walked files on top of `filter`
+    /// (files named on the command line are always read).
+    pub config_filter: PathFilter,
+    /// Transaction groups (`[[groups]]` of a configuration file): the first group whose globs
+    /// match a file decides the group of its transactions, before the `migrations` default.
+    pub groups: Vec<GroupSpec>,
+    /// SQL files (or directories of them) read only for their DDL — keys and foreign keys — and
+    /// not checked.
+    pub schema: Vec<PathBuf>,
+}
+
+/// A transaction group: transactions from matching files never run concurrently with each other.
+#[derive(Debug, Clone)]
+pub struct GroupSpec {
+    /// The group's name ([`Transaction::group`]).
+    pub name: Arc<str>,
+    /// Which files' transactions belong to it.
+    pub paths: PathGlobs,
+    /// `true` declares that these transactions *may* run concurrently with each other: they get
+    /// no group (not even `migrations`).
+    pub concurrent: bool,
+}
+
+impl GroupSpec {
+    /// The group for transactions of the file at `path` shown as `name`: `Some(Some(g))` for a
+    /// serialized group, `Some(None)` for a group declared concurrent, `None` when no spec
+    /// matches.
+    pub fn group_of(specs: &[GroupSpec], path: &Path, name: &str) -> Option<Option<Arc<str>>> {
+        specs
+            .iter()
+            .find(|g| g.paths.matches(path, name))
+            .map(|g| (!g.concurrent).then(|| g.name.clone()))
+    }
 }
 
 impl Default for LoadOptions {
@@ -37,6 +71,9 @@ impl Default for LoadOptions {
             migration_transactions: true,
             filter: Filter::default(),
             source: SourceOptions::default(),
+            config_filter: PathFilter::default(),
+            groups: Vec::new(),
+            schema: Vec::new(),
         }
     }
 }
@@ -66,7 +103,10 @@ pub struct Loaded {
 
 /// Reads and analyses every SQL and Python file under `paths`.
 pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
-    let (files, mut errors) = discover(paths, &opts.filter);
+    let (mut files, mut errors) = discover(paths, &opts.filter);
+    if opts.config_filter.is_active() {
+        files.retain(|f| paths.contains(&f.path) || opts.config_filter.accepts(&f.path, &f.name));
+    }
     let mut loaded = Loaded::default();
     // SQL files with their text; Python files as the source front-end takes them.
     let mut sql: Vec<(&InputFile, String)> = Vec::new();
@@ -99,13 +139,30 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
             Err(e) => errors.push(format!("{}: cannot read: {e}", file.name)),
         }
     }
+    // Schema-only files: their DDL joins pass 1; they are not checked.
+    let mut schema_only: Vec<(String, String)> = Vec::new();
+    if !opts.schema.is_empty() {
+        let (schema_files, schema_errors) = discover(&opts.schema, &Filter::default());
+        errors.extend(schema_errors);
+        for file in schema_files {
+            if file.kind != FileKind::Sql || files.iter().any(|f| f.name == file.name) {
+                continue;
+            }
+            match std::fs::read(&file.path) {
+                Ok(bytes) => schema_only.push((file.name.clone(), decode(&file.name, bytes).0)),
+                Err(e) => errors.push(format!("{}: cannot read: {e}", file.name)),
+            }
+        }
+    }
     loaded.errors = errors;
 
     let schema_input: Vec<(&str, &str)> = sql
         .iter()
         .map(|(f, t)| (f.name.as_str(), t.as_str()))
+        .chain(schema_only.iter().map(|(n, t)| (n.as_str(), t.as_str())))
         .collect();
-    let (mut schema, diagnostics) = lockgraph_sql::parse_schema(&schema_input);
+    let (mut schema, mut diagnostics) = lockgraph_sql::parse_schema(&schema_input);
+    diagnostics.retain(|d| !schema_only.iter().any(|(n, _)| *d.location.path == **n));
     loaded.diagnostics = diagnostics;
     let parsed = lockgraph_source::parse_files(&python);
     // The DDL is the truth where it defines a table; models fill in the rest.
@@ -113,15 +170,23 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
         schema.tables.entry(name).or_insert(table);
     }
 
+    // `--file-transaction` paths as given, and canonical (configuration paths are absolute).
+    let file_transaction: Vec<(&PathBuf, Option<PathBuf>)> = opts
+        .file_transaction
+        .iter()
+        .map(|p| (p, std::fs::canonicalize(p).ok()))
+        .collect();
     for (file, text) in &sql {
-        let whole_file = opts
-            .file_transaction
-            .iter()
-            .any(|p| file.path.starts_with(p))
-            || (opts.migration_transactions && in_migrations_dir(&file.name));
+        let canonical = std::fs::canonicalize(&file.path).ok();
+        let whole_file = file_transaction.iter().any(|(p, c)| {
+            file.path.starts_with(p)
+                || matches!((&canonical, c), (Some(f), Some(c)) if f.starts_with(c))
+        }) || (opts.migration_transactions && in_migrations_dir(&file.name));
+        let group = GroupSpec::group_of(&opts.groups, &file.path, &file.name)
+            .unwrap_or_else(|| whole_file.then(|| Arc::from("migrations")));
         let sql_opts = SqlFileOptions {
             file_is_transaction: whole_file,
-            group: whole_file.then(|| Arc::from("migrations")),
+            group,
         };
         let (txns, diags) = lockgraph_sql::build_transactions(&file.name, text, &schema, &sql_opts);
         loaded.transactions.extend(txns);
@@ -136,7 +201,15 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
             .extend(Suppression::scan(&file.name, text, "--", |_, _| true));
     }
     if !python.is_empty() {
-        let ext = lockgraph_source::extract_parsed(&parsed, &schema, &opts.source);
+        let mut ext = lockgraph_source::extract_parsed(&parsed, &schema, &opts.source);
+        if !opts.groups.is_empty() {
+            for t in &mut ext.transactions {
+                let path = t.location.path.clone();
+                if let Some(group) = GroupSpec::group_of(&opts.groups, Path::new(&*path), &path) {
+                    t.group = group;
+                }
+            }
+        }
         loaded.transactions.extend(ext.transactions);
         loaded.diagnostics.extend(ext.diagnostics);
         loaded.statements.extend(ext.statements);

@@ -6,7 +6,11 @@
 //! [`Sources`] (file texts for rustc-style snippets) and a few counts. Formats:
 //! [`render_text`] (annotate-snippets, one group per finding with a label per edge across files),
 //! [`render_json`] (the documented contract in `docs/json.md`, `schema_version` 1),
-//! [`render_dot`] and [`render_mermaid`] (the graph with cycle edges highlighted).
+//! [`render_dot`] and [`render_mermaid`] (the graph with cycle edges highlighted), and the CI
+//! formats documented in `docs/formats.md`: [`render_sarif`] (SARIF 2.1.0 for code scanning, with
+//! `partialFingerprints` and a `codeFlows` thread flow per transaction of a cycle),
+//! [`render_github`] (GitHub Actions workflow-command annotations), [`render_gitlab`] (GitLab
+//! Code Quality) and [`render_junit`] (JUnit XML, a testsuite per rule).
 //!
 //! ```
 //! use lockgraph_report::{render_json, Report, Sources, GraphView};
@@ -19,21 +23,33 @@
 
 /// DOT (Graphviz) output.
 mod dot;
+/// GitHub Actions workflow commands (annotations).
+mod github;
+/// GitLab Code Quality JSON.
+mod gitlab;
 /// The graph summary all graph formats share.
 mod graph;
 /// JSON output.
 mod json;
+/// JUnit XML.
+mod junit;
 /// Mermaid output.
 mod mermaid;
+/// SARIF 2.1.0.
+mod sarif;
 /// rustc-style text output.
 mod text;
 /// A live server's wait-for graph: tree text, DOT, Mermaid, JSON.
 mod waits;
 
 pub use dot::render_dot;
+pub use github::render_github;
+pub use gitlab::render_gitlab;
 pub use graph::{GraphEdge, GraphNode, GraphView};
 pub use json::{JSON_SCHEMA_VERSION, render_json, write_json};
+pub use junit::render_junit;
 pub use mermaid::render_mermaid;
+pub use sarif::{SARIF_FINGERPRINT_KEY, SARIF_SCHEMA_URI, render_sarif};
 pub use text::{TextOptions, render_text};
 pub use waits::{render_waits_dot, render_waits_mermaid, render_waits_text, waits_json};
 

@@ -156,3 +156,12 @@ pub fn locks_fingerprint<'a>(
 pub fn txn_name(txn: &Transaction) -> String {
     txn.name.to_string()
 }
+
+/// ` on `a`, `b`` for a finding message, or nothing when no relation is known.
+pub fn on_relations(relations: &[String]) -> String {
+    if relations.is_empty() {
+        return String::new();
+    }
+    let quoted: Vec<String> = relations.iter().map(|r| format!("`{r}`")).collect();
+    format!(" on {}", quoted.join(", "))
+}

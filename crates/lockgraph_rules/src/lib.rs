@@ -55,6 +55,10 @@ pub struct CheckOptions {
     pub max_cycles_per_component: usize,
     /// At most this many cycles in total.
     pub max_cycles: usize,
+    /// The project's declared canonical lock order (relation names, first to last) from
+    /// `order = [...]` in lockgraph.toml; LG104 reports transactions that lock against it.
+    /// Empty: no order declared.
+    pub declared_order: Vec<String>,
 }
 
 impl Default for CheckOptions {
@@ -63,6 +67,7 @@ impl Default for CheckOptions {
             show_literals: false,
             max_cycles_per_component: 64,
             max_cycles: 512,
+            declared_order: Vec::new(),
         }
     }
 }
@@ -148,6 +153,7 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &rules::lock_order_inversion::LockOrderInversion,
     &rules::lock_upgrade::LockUpgrade,
     &rules::unordered_row_locks::UnorderedRowLocks,
+    &rules::declared_order_violation::DeclaredOrderViolation,
     &rules::deadlock_observed::DeadlockObserved,
     &rules::deadlock_in_progress::DeadlockInProgress,
     &rules::root_blocker::RootBlocker,

@@ -65,18 +65,7 @@ impl Rule for DeadlockInProgress {
                 edits: Vec::new(),
             });
             let pids: Vec<String> = c.pids.iter().map(u32::to_string).collect();
-            let on = if relations.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " on {}",
-                    relations
-                        .iter()
-                        .map(|r| format!("`{r}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
+            let on = crate::evidence::on_relations(&relations);
             out.push(Finding {
                 code: Self::INFO.code,
                 name: Self::INFO.name,

@@ -108,18 +108,7 @@ fn finding(a: &Analysis<'_>, d: &ObservedDeadlock) -> Finding {
         _ if d.count > 1 => format!(" {} times", d.count),
         _ => String::new(),
     };
-    let on = if relations.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " on {}",
-            relations
-                .iter()
-                .map(|r| format!("`{r}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
+    let on = crate::evidence::on_relations(&relations);
     let mut notes = Vec::new();
     if d.participants.iter().all(|p| p.statements.len() <= 1) {
         notes.push(

@@ -6,6 +6,8 @@ pub mod access_exclusive_queue;
 pub mod deadlock_in_progress;
 /// LG401 `deadlock-observed`.
 pub mod deadlock_observed;
+/// LG104 `declared-order-violation`.
+pub mod declared_order_violation;
 /// LG903 `dynamic-relation`.
 pub mod dynamic_relation;
 /// LG404 `idle-in-transaction-blocker`.

@@ -106,18 +106,7 @@ pub(crate) fn blocker_finding(
         "the longest wait behind it is {}",
         duration(longest)
     ));
-    let on = if relations.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " on {}",
-            relations
-                .iter()
-                .map(|r| format!("`{r}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
+    let on = crate::evidence::on_relations(&relations);
     let mut pids = vec![root];
     pids.extend(waiters.iter().copied());
     Finding {

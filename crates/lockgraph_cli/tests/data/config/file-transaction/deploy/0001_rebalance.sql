@@ -1,0 +1,3 @@
+-- Run by the deploy tool in one transaction: ledger, then accounts.
+UPDATE ledger SET n = n + 1 WHERE id = 1;
+UPDATE accounts SET n = n - 1 WHERE id = 1;

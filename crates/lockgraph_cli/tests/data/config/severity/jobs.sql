@@ -1,0 +1,11 @@
+-- Two concurrent runs both take FOR SHARE on the row, then both ask for FOR NO KEY UPDATE (LG102).
+BEGIN;
+SELECT qty FROM inventory WHERE sku_id = 7 FOR SHARE;
+UPDATE inventory SET qty = qty - 1 WHERE sku_id = 7;
+COMMIT;
+
+-- Two rows of one table in an order that is not fixed (LG103, a warning).
+BEGIN;
+UPDATE accounts SET n = n - 1 WHERE id = 1;
+UPDATE accounts SET n = n + 1 WHERE id = 2;
+COMMIT;
