@@ -545,16 +545,17 @@ impl State {
                 ),
             );
         }
-        match std::str::from_utf8(bytes) {
+        // Every line is validated: simdutf8's SIMD check is a few times faster than the standard
+        // library's (which was 6% of a run), and the standard one only runs on the rare bad line
+        // to say where it goes wrong.
+        match simdutf8::basic::from_utf8(bytes) {
             Ok(s) => reader.line(s, info.number, self),
-            Err(e) => {
+            Err(_) => {
+                let at = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |s| s.len());
                 self.warn_at(
                     info.number,
                     WarningKind::InvalidUtf8,
-                    format!(
-                        "invalid UTF-8 at byte {}; read with replacement characters",
-                        e.valid_up_to()
-                    ),
+                    format!("invalid UTF-8 at byte {at}; read with replacement characters"),
                 );
                 let s = String::from_utf8_lossy(bytes);
                 reader.line(&s, info.number, self);
