@@ -110,14 +110,16 @@ pub fn run(args: &LiveArgs, color: ColorChoice) -> anyhow::Result<u8> {
             .with_context(|| format!("cannot read {}", path.display()))?;
         let snapshot: LockSnapshot = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a lockgraph snapshot", path.display()))?;
-        return one(args, snapshot, &selected, color);
+        let findings = live_findings(&snapshot, &selected, args.show_literals);
+        return one(args, &snapshot, &findings, &selected, color);
     }
     let spec = connection(args)?;
     match args.watch {
         None => {
             let mut snapshot = lockgraph_pg::snapshot_blocking(&spec)?;
             prepare(args, &mut snapshot)?;
-            one(args, snapshot, &selected, color)
+            let findings = live_findings(&snapshot, &selected, args.show_literals);
+            one(args, &snapshot, &findings, &selected, color)
         }
         Some(interval) => watch(args, &spec, interval, &selected, color),
     }
@@ -180,18 +182,19 @@ fn live_findings(
     selected.check(&analysis)
 }
 
+/// Prints one snapshot with its findings (from [`live_findings`]); returns the exit code.
 fn one(
     args: &LiveArgs,
-    snapshot: LockSnapshot,
+    snapshot: &LockSnapshot,
+    findings: &[Finding],
     selected: &RuleSettings,
     color: ColorChoice,
 ) -> anyhow::Result<u8> {
-    let findings = live_findings(&snapshot, selected, args.show_literals);
-    let waits = WaitGraph::build(&snapshot);
+    let waits = WaitGraph::build(snapshot);
     let graph = GraphView::default();
     let sources = Sources::default();
     let report = Report {
-        findings: &findings,
+        findings,
         graph: &graph,
         sources: &sources,
         transactions: 0,
@@ -220,7 +223,7 @@ fn one(
         }
     };
     crate::output::print(&out)?;
-    Ok(u8::from(selected.fails(&findings)))
+    Ok(u8::from(selected.fails(findings)))
 }
 
 fn watch(
@@ -273,7 +276,7 @@ fn watch(
                     } else if n > 1 {
                         println!("\n---");
                     }
-                    if let Err(e) = one(args, snapshot, selected, color) {
+                    if let Err(e) = one(args, &snapshot, &findings, selected, color) {
                         failure = Some(e);
                         return false;
                     }

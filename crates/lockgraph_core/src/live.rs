@@ -280,6 +280,17 @@ impl LockSnapshot {
         self.locks.iter().filter(move |l| l.pid == Some(pid))
     }
 
+    /// The relation a waiting backend is blocked on: its awaited lock's relation, or, for a row
+    /// wait (`transaction N`), the relation of the tuple lock it holds while waiting.
+    pub fn awaited_relation(&self, pid: u32) -> Option<&RelationName> {
+        if let Some(n) = self.awaited_by(pid).and_then(|l| l.relation_name.as_ref()) {
+            return Some(n);
+        }
+        self.locks_of(pid)
+            .find(|l| l.granted && l.locktype == "tuple")
+            .and_then(|l| l.relation_name.as_ref())
+    }
+
     /// The lock a backend is waiting for (a backend waits for at most one).
     pub fn awaited_by(&self, pid: u32) -> Option<&HeldLock> {
         self.locks_of(pid).find(|l| !l.granted)

@@ -218,10 +218,7 @@ fn edge_text(g: &WaitGraph<'_>, e: &WaitEdge) -> String {
             let l = &s.locks[i];
             let mut t = format!("{} on {}", l.mode, l.describe());
             if l.relation_name.is_none()
-                && let Some(r) = s
-                    .locks_of(e.waiter)
-                    .find(|x| x.granted && x.locktype == "tuple")
-                    .and_then(|x| x.relation_name.as_ref())
+                && let Some(r) = s.awaited_relation(e.waiter)
             {
                 let _ = write!(t, " ({r})");
             }

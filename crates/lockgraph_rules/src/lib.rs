@@ -43,7 +43,7 @@ use lockgraph_core::{
     Diagnostic, Finding, LockSnapshot, ObservedDeadlock, Schema, Statement, Suppression,
     Transaction,
 };
-use lockgraph_graph::LockGraph;
+use lockgraph_graph::{LockGraph, WaitGraph};
 use std::sync::Arc;
 
 /// Knobs that change what rules report.
@@ -86,8 +86,9 @@ pub struct Analysis<'a> {
     pub deadlocks: &'a [ObservedDeadlock],
     /// Inline `lockgraph: ignore[…]` comments of the input.
     pub suppressions: &'a [Suppression],
-    /// A live server's sessions and locks (live mode); the live 4xx rules read it.
-    pub snapshot: Option<&'a LockSnapshot>,
+    /// The wait-for graph of a live server's snapshot (live mode), built once for the live
+    /// 4xx rules; its `snapshot` field is the snapshot itself.
+    pub waits: Option<WaitGraph<'a>>,
     /// The lock-order graph over `transactions`.
     pub graph: LockGraph,
     /// Options.
@@ -111,7 +112,7 @@ impl<'a> Analysis<'a> {
             statements,
             deadlocks: &[],
             suppressions: &[],
-            snapshot: None,
+            waits: None,
             graph,
             options,
         }
@@ -126,7 +127,7 @@ impl<'a> Analysis<'a> {
 
     /// Adds a live snapshot (the live rules LG402–LG405 read it).
     pub fn with_snapshot(mut self, snapshot: &'a LockSnapshot) -> Self {
-        self.snapshot = Some(snapshot);
+        self.waits = Some(WaitGraph::build(snapshot));
         self
     }
 

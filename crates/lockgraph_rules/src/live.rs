@@ -52,17 +52,9 @@ pub(crate) fn doing(b: &Backend) -> String {
     s
 }
 
-/// The relation a waiting session is blocked on: the awaited lock's relation, or, for a row wait
-/// (`transaction N`), the relation of the tuple lock the waiter holds.
-pub(crate) fn awaited_relation(s: &LockSnapshot, pid: u32) -> Option<String> {
-    if let Some(l) = s.awaited_by(pid)
-        && let Some(n) = &l.relation_name
-    {
-        return Some(n.to_string());
-    }
-    s.locks_of(pid)
-        .find(|l| l.granted && l.locktype == "tuple")
-        .and_then(|l| l.relation_name.as_ref().map(|n| n.to_string()))
+/// [`LockSnapshot::awaited_relation`] as text.
+fn awaited_relation(s: &LockSnapshot, pid: u32) -> Option<String> {
+    s.awaited_relation(pid).map(|n| n.to_string())
 }
 
 /// `waits for ShareLock on transaction 729 (orders), held by pid 5478` for one edge.

@@ -1,7 +1,6 @@
 use crate::live::{duration, fingerprint, session_label, who};
 use crate::{Analysis, Rule, RuleInfo, declare_rule};
 use lockgraph_core::{Finding, Suggestion};
-use lockgraph_graph::WaitGraph;
 
 declare_rule! {
     /// ## What it detects
@@ -36,8 +35,8 @@ impl Rule for AccessExclusiveQueue {
     }
 
     fn check(&self, a: &Analysis<'_>, out: &mut Vec<Finding>) {
-        let Some(s) = a.snapshot else { return };
-        let g = WaitGraph::build(s);
+        let Some(g) = &a.waits else { return };
+        let s = g.snapshot;
         for q in g.access_exclusive_queues() {
             let request = &s.locks[q.request];
             let table = request

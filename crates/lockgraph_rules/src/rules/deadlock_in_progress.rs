@@ -1,7 +1,6 @@
 use crate::live::{fingerprint, relations_of, session_label, wait_text, who};
 use crate::{Analysis, Rule, RuleInfo, declare_rule};
 use lockgraph_core::{Finding, NodeKey, RelationName, Suggestion};
-use lockgraph_graph::WaitGraph;
 
 declare_rule! {
     /// ## What it detects
@@ -37,8 +36,8 @@ impl Rule for DeadlockInProgress {
     }
 
     fn check(&self, a: &Analysis<'_>, out: &mut Vec<Finding>) {
-        let Some(s) = a.snapshot else { return };
-        let g = WaitGraph::build(s);
+        let Some(g) = &a.waits else { return };
+        let s = g.snapshot;
         for c in g.cycles().into_iter().filter(|c| c.hard) {
             let relations = relations_of(s, c.pids.iter().copied());
             let labels = c
@@ -47,7 +46,7 @@ impl Rule for DeadlockInProgress {
                 .enumerate()
                 .map(|(i, e)| {
                     let by = s.backend(e.waiter).map(who).unwrap_or_default();
-                    session_label(s, e.waiter, format!("({by}) {}", wait_text(&g, e)), i == 0)
+                    session_label(s, e.waiter, format!("({by}) {}", wait_text(g, e)), i == 0)
                 })
                 .collect();
             let nodes: Vec<NodeKey> = relations

@@ -1,7 +1,6 @@
 use crate::rules::root_blocker::{MIN_WAIT_S, blocker_finding, longest_wait};
 use crate::{Analysis, Rule, RuleInfo, declare_rule};
 use lockgraph_core::{Finding, Suggestion};
-use lockgraph_graph::WaitGraph;
 
 declare_rule! {
     /// ## What it detects
@@ -37,15 +36,14 @@ impl Rule for IdleInTransactionBlocker {
     }
 
     fn check(&self, a: &Analysis<'_>, out: &mut Vec<Finding>) {
-        let Some(s) = a.snapshot else { return };
-        let g = WaitGraph::build(s);
+        let Some(g) = &a.waits else { return };
+        let s = g.snapshot;
         for tree in g.forest() {
             let idle = s.backend(tree.pid).is_some_and(|b| b.idle_in_transaction());
             if !idle || longest_wait(s, &tree) < MIN_WAIT_S {
                 continue;
             }
-            let mut f =
-                blocker_finding(&g, &tree, &Self::INFO, "is idle in transaction and blocks");
+            let mut f = blocker_finding(g, &tree, &Self::INFO, "is idle in transaction and blocks");
             f.suggestion = Some(Suggestion {
                 order: Vec::new(),
                 edits: vec![format!(

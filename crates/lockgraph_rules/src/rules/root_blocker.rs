@@ -42,14 +42,14 @@ impl Rule for RootBlocker {
     }
 
     fn check(&self, a: &Analysis<'_>, out: &mut Vec<Finding>) {
-        let Some(s) = a.snapshot else { return };
-        let g = WaitGraph::build(s);
+        let Some(g) = &a.waits else { return };
+        let s = g.snapshot;
         for tree in g.forest() {
             let idle = s.backend(tree.pid).is_some_and(|b| b.idle_in_transaction());
             if idle || longest_wait(s, &tree) < MIN_WAIT_S {
                 continue;
             }
-            out.push(blocker_finding(&g, &tree, &Self::INFO, "blocks"));
+            out.push(blocker_finding(g, &tree, &Self::INFO, "blocks"));
         }
     }
 }
