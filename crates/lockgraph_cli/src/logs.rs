@@ -126,7 +126,7 @@ pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
         files: args.files.len(),
     };
     let trailer = if args.format == Format::Text {
-        lock_wait_summary(&analysis.lock_waits)
+        lock_wait_summary(&analysis.lock_waits, &analysis.stats)
     } else {
         String::new()
     };
@@ -197,11 +197,20 @@ fn name_from_catalog(url: &str, analysis: &mut lockgraph_logs::LogAnalysis) -> b
 }
 
 /// Root blockers and the worst waits, for the text report.
-fn lock_wait_summary(waits: &[lockgraph_core::LockWait]) -> String {
+fn lock_wait_summary(
+    waits: &[lockgraph_core::LockWait],
+    stats: &lockgraph_logs::LogStats,
+) -> String {
     if waits.is_empty() {
         return String::new();
     }
-    let mut out = format!("\nlock waits: {}\n", waits.len());
+    let mut out = format!("\nlock waits: {}\n", stats.lock_waits);
+    if stats.lock_waits_dropped > 0 {
+        out.push_str(&format!(
+            "  (the {} longest are kept; root blockers and the worst waits are among them)\n",
+            waits.len()
+        ));
+    }
     for (pid, behind) in lockgraph_logs::root_blockers(waits).into_iter().take(5) {
         out.push_str(&format!(
             "  root blocker: process {pid} ({behind} waiting behind it)\n"

@@ -12,8 +12,8 @@ use crate::statement::{
 use crate::warning::{LogStats, LogWarning, WarningKind};
 use crate::{Error, LogAnalysis};
 use lockgraph_core::{
-    Diagnostic, Fingerprint, Location, LockAcquisition, LockWait, ObservedDeadlock, RelationName,
-    Schema, Statement, Transaction, TransactionKind,
+    Diagnostic, Fingerprint, Location, LockAcquisition, LockTarget, ObservedDeadlock,
+    RelationName, Schema, Statement, Transaction, TransactionKind,
 };
 use lockgraph_sql::{InferenceCache, TransactionLocks, make_statement, split_statements};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -47,10 +47,14 @@ const EXPLICIT: u64 = 0x4558_504c_4943_4954;
 const STATEMENT_INFO: usize = 100_000;
 /// Statement texts whose shape key is remembered.
 const NORM_CACHE: usize = 65_536;
+/// Open-transaction buffers kept for reuse, and the largest arena / statement list reused.
+const POOLED_TXS: usize = 64;
+const POOLED_ARENA_BYTES: usize = 16 << 10;
+const POOLED_STATEMENTS: usize = 128;
 /// Statement text kept by all open transactions together.
 const MAX_OPEN_BYTES: usize = 1 << 30;
-/// Lock waits kept.
-pub(crate) const MAX_LOCK_WAITS: usize = 100_000;
+/// Lock waits kept in full (the longest; every wait is counted): see [`crate::wait::Waits`].
+pub(crate) const MAX_LOCK_WAITS: usize = 500;
 /// Lines (and bytes) read ahead to detect the format and prefix.
 const SAMPLE_LINES: usize = 2000;
 const SAMPLE_BYTES: usize = 2 << 20;
@@ -449,7 +453,7 @@ pub(crate) struct Core {
     pub diagnostics: Vec<Diagnostic>,
     pub deadlocks: Vec<ObservedDeadlock>,
     pub deadlock_index: FxHashMap<Fingerprint, usize>,
-    pub waits: Vec<LockWait>,
+    pub waits: crate::wait::Waits,
     pub open_waits: FxHashMap<u32, usize>,
     pub oids: FxHashMap<(u32, u32), RelationName>,
     pub pending_detected: FxHashMap<u32, crate::deadlock::Detected>,
@@ -504,7 +508,7 @@ impl State {
                 diagnostics: Vec::new(),
                 deadlocks: Vec::new(),
                 deadlock_index: FxHashMap::default(),
-                waits: Vec::new(),
+                waits: crate::wait::Waits::default(),
                 open_waits: FxHashMap::default(),
                 oids: FxHashMap::default(),
                 pending_detected: FxHashMap::default(),
@@ -846,7 +850,13 @@ impl Core {
 
     fn recycle(&mut self, mut tx: OpenTx) {
         self.open_bytes = self.open_bytes.saturating_sub(tx.arena.len());
-        if self.pool.len() < 64 && tx.arena.capacity() <= 1 << 20 {
+        // Only ordinary-sized buffers are reused: a pool that kept the biggest transaction's
+        // buffers would grow with how long the log is (the longer the log, the bigger the
+        // largest transaction seen), so bigger ones are freed.
+        if self.pool.len() < POOLED_TXS
+            && tx.arena.capacity() <= POOLED_ARENA_BYTES
+            && tx.stmts.capacity() <= POOLED_STATEMENTS
+        {
             tx.key.clear();
             tx.arena.clear();
             tx.stmts.clear();
@@ -1132,12 +1142,13 @@ impl Core {
             }
         }
         self.stats.shapes = merged.len() as u64;
+        self.stats.lock_waits_dropped = self.waits.dropped;
         let (transactions, shape_counts) = merged.into_iter().unzip();
         LogAnalysis {
             transactions,
             shape_counts,
             deadlocks: self.deadlocks,
-            lock_waits: self.waits,
+            lock_waits: self.waits.into_vec(),
             diagnostics: self.diagnostics,
             warnings: self.warnings,
             stats: self.stats,
@@ -1157,11 +1168,19 @@ fn hash_words(words: &[u64]) -> u64 {
 /// rules look at: node, mode, loop, implied, which rows, whether a locking `SELECT`), plus each
 /// lock alone, into `seen`; returns whether any was new. `O(n·d)` for `n` locks with `d`
 /// distinct hashes (bounded by nodes × modes, whatever the number of rows).
+///
+/// An advisory lock counts by the statement that takes it, not by its key: logs show the key
+/// as a literal (`pg_advisory_xact_lock(81723)`), usually an entity id, and a new id is no new
+/// lock order — like a new row of a table. Counting keys would keep one more shape per id seen,
+/// so memory would grow with the log.
 fn note_lock_pairs(tx: &Transaction, seen: &mut FxHashSet<u64>) -> bool {
     use std::hash::{Hash, Hasher};
     let lock_hash = |l: &LockAcquisition| {
         let mut h = rustc_hash::FxHasher::default();
-        l.target.node().hash(&mut h);
+        match &l.target {
+            LockTarget::Advisory { .. } => l.statement.fingerprint.hash(&mut h),
+            other => other.node().hash(&mut h),
+        }
         l.mode.hash(&mut h);
         l.repeated.hash(&mut h);
         l.implicit.is_some().hash(&mut h);

@@ -158,7 +158,8 @@ pub struct LogAnalysis {
     pub shape_counts: Vec<u64>,
     /// Reported deadlocks, grouped by signature, in first-seen order.
     pub deadlocks: Vec<lockgraph_core::ObservedDeadlock>,
-    /// Lock waits, in the order they started.
+    /// Lock waits, in the order they started: the longest 500 (every wait is counted in
+    /// [`LogStats::lock_waits`]).
     pub lock_waits: Vec<lockgraph_core::LockWait>,
     /// Statements that could not be parsed or are not modelled (once per fingerprint).
     pub diagnostics: Vec<lockgraph_core::Diagnostic>,

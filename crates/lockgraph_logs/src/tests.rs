@@ -1026,3 +1026,104 @@ fn a_changed_prefix_is_detected_again() {
     assert_eq!(b.stats.warnings_of(WarningKind::UnrecognizedLine), 31);
     assert_eq!(b.stats.warnings_of(WarningKind::OrphanLine), 30);
 }
+
+/// A log with many lock waits keeps the longest ones in full and counts every one: memory does
+/// not grow with the number of waits.
+#[test]
+fn lock_waits_are_bounded_and_the_longest_kept() {
+    let n = 3 * crate::analyzer::MAX_LOCK_WAITS + 7;
+    let mut lines: Vec<(u32, String)> = Vec::new();
+    for i in 0..n {
+        let pid = 10 + i as u32;
+        // Wait lengths vary; wait number 123 is by far the longest.
+        let ms = if i == 123 {
+            99_999.0
+        } else {
+            (i * 7919 % 1000) as f64
+        };
+        lines.push((
+            pid,
+            format!(
+                "LOG:  process {pid} still waiting for ShareLock on transaction {} after {ms:.1} ms",
+                1000 + i
+            ),
+        ));
+        lines.push((
+            pid,
+            format!("STATEMENT:  UPDATE t SET a = {i} WHERE id = 1"),
+        ));
+        lines.push((
+            pid,
+            format!(
+                "LOG:  process {pid} acquired ShareLock on transaction {} after {:.1} ms",
+                1000 + i,
+                ms + 1.0
+            ),
+        ));
+    }
+    let borrowed: Vec<(u32, &str)> = lines.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let a = run(&borrowed);
+    assert_eq!(a.stats.lock_waits, n as u64);
+    let kept = a.lock_waits.len();
+    assert!(
+        (crate::analyzer::MAX_LOCK_WAITS..=crate::analyzer::MAX_LOCK_WAITS * 3 / 2).contains(&kept),
+        "{kept} kept"
+    );
+    assert_eq!(a.stats.lock_waits_dropped, (n - kept) as u64);
+    assert!(a.lock_waits.iter().any(|w| w.waited_ms > 99_999.0));
+    assert!(
+        a.lock_waits
+            .iter()
+            .all(|w| w.outcome == WaitOutcome::Acquired && w.statement.is_some())
+    );
+    // Kept in log order.
+    assert!(a.lock_waits.windows(2).all(|p| p[0].waiter < p[1].waiter));
+    assert_eq!(a.stats.warnings_total(), 0);
+}
+
+/// Advisory locks keyed by literal ids (`pg_advisory_xact_lock(81723)`) count by the statement
+/// that takes them: past the kept shapes, a transaction that differs only in the id is folded,
+/// not kept as a new lock order.
+#[test]
+fn advisory_keys_do_not_keep_new_shapes() {
+    let mut st = crate::analyzer::tests_support::limited_analyzer(100, 1);
+    let mut text = String::new();
+    let mut tx = |pid: u32, stmts: &[String]| {
+        text.push_str(&format!("{P} [{pid}] LOG:  statement: BEGIN\n"));
+        for s in stmts {
+            text.push_str(&format!("{P} [{pid}] LOG:  statement: {s}\n"));
+        }
+        text.push_str(&format!("{P} [{pid}] LOG:  statement: COMMIT\n"));
+    };
+    tx(
+        1,
+        &[
+            "SELECT pg_advisory_xact_lock(1)".into(),
+            "UPDATE a SET x = 1 WHERE id = 1".into(),
+        ],
+    );
+    // New shapes (an extra statement) with a new advisory key each: same lock order.
+    for k in 2..20 {
+        tx(
+            2,
+            &[
+                format!("SELECT pg_advisory_xact_lock({k})"),
+                "SELECT 1".into(),
+                format!("UPDATE a SET x = 1 WHERE id = {k}"),
+            ],
+        );
+    }
+    // The other order is new: kept.
+    tx(
+        3,
+        &[
+            "UPDATE a SET x = 1 WHERE id = 1".into(),
+            "SELECT pg_advisory_xact_lock(1)".into(),
+        ],
+    );
+    st.feed("pg.log", text.as_bytes()).unwrap();
+    let a = st.finish();
+    assert_eq!(a.transactions.len(), 2, "{:#?}", a.transactions);
+    assert_eq!(a.stats.transactions, 20);
+    assert_eq!(a.stats.folded_transactions, 18);
+}

@@ -5,7 +5,6 @@ use crate::analyzer::{Core, MAX_LOCK_WAITS, Session};
 use crate::deadlock::{Detected, pick_relation};
 use crate::format::Entry;
 use crate::lockmsg::{WaitKind, WaitMessage, parse_context, parse_holders, parse_target};
-use crate::warning::WarningKind;
 use lockgraph_core::{LockMode, LockWait, ObservedDeadlock, RelationName, Statement, WaitOutcome};
 use lockgraph_sql::make_statement;
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,17 +13,67 @@ use std::sync::Arc;
 /// Lock waits per session whose statement is filled in later (duration logging).
 const MAX_UNRESOLVED: usize = 64;
 
+/// The lock waits kept: every wait is counted, the [`MAX_LOCK_WAITS`] longest are kept in full
+/// (the report shows the worst waits and the root blockers behind them; a log with a million
+/// waits must not keep a million). A wait has a stable id (its number in the log), so messages
+/// about it later find it — or find nothing when it was dropped, and are then only counted.
+#[derive(Default)]
+pub(crate) struct Waits {
+    kept: BTreeMap<usize, LockWait>,
+    next: usize,
+    /// Waits dropped to stay within the bound.
+    pub dropped: u64,
+}
+
+impl Waits {
+    pub(crate) fn get(&self, id: usize) -> Option<&LockWait> {
+        self.kept.get(&id)
+    }
+
+    pub(crate) fn get_mut(&mut self, id: usize) -> Option<&mut LockWait> {
+        self.kept.get_mut(&id)
+    }
+
+    /// Keeps a new wait; returns its id. Past half again the bound, the shortest waits (the
+    /// earliest among equals) are dropped down to the bound — never the new one.
+    fn push(&mut self, w: LockWait) -> usize {
+        let id = self.next;
+        self.next += 1;
+        self.kept.insert(id, w);
+        if self.kept.len() > MAX_LOCK_WAITS + MAX_LOCK_WAITS / 2 {
+            let mut by_length: Vec<(f64, usize)> = self
+                .kept
+                .iter()
+                .filter(|(i, _)| **i != id)
+                .map(|(i, w)| (w.waited_ms, *i))
+                .collect();
+            by_length.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let excess = self.kept.len() - MAX_LOCK_WAITS;
+            for (_, i) in by_length.into_iter().take(excess) {
+                self.kept.remove(&i);
+                self.dropped += 1;
+            }
+        }
+        id
+    }
+
+    /// The kept waits in log order.
+    pub(crate) fn into_vec(self) -> Vec<LockWait> {
+        self.kept.into_values().collect()
+    }
+}
+
 impl Core {
     /// `process N still waiting for … / acquired … / detected deadlock while waiting for … /
     /// avoided deadlock for … / failed to acquire …`.
     pub(crate) fn on_wait(&mut self, sess: Option<&mut Session>, e: &Entry, w: &WaitMessage<'_>) {
         self.stats.lock_wait_messages += 1;
         let (holders, queue) = parse_holders(&e.detail);
-        let existing = self
-            .open_waits
-            .get(&w.pid)
-            .copied()
-            .filter(|&i| self.waits[i].mode == w.mode && self.waits[i].target == w.target);
+        let existing = self.open_waits.get(&w.pid).copied().filter(|&i| {
+            self.waits
+                .get(i)
+                .is_some_and(|x| x.mode == w.mode && x.target == w.target)
+        });
         let closing = !matches!(w.kind, WaitKind::StillWaiting | WaitKind::AvoidedDeadlock);
         let idx = match existing {
             Some(i) => {
@@ -43,8 +92,7 @@ impl Core {
                 i
             }
         };
-        if let Some(i) = idx {
-            let wait = &mut self.waits[i];
+        if let Some(wait) = idx.and_then(|i| self.waits.get_mut(i)) {
             wait.waited_ms = wait.waited_ms.max(w.ms);
             if !holders.is_empty() {
                 wait.holders = holders.clone();
@@ -60,7 +108,7 @@ impl Core {
         }
         if w.kind == WaitKind::DetectedDeadlock {
             let statement = idx
-                .and_then(|i| self.waits[i].statement.as_ref())
+                .and_then(|i| self.waits.get(i)?.statement.as_ref())
                 .map(|s| (s.text.to_string(), self.src, s.location.line));
             self.pending_detected.insert(
                 w.pid,
@@ -82,8 +130,10 @@ impl Core {
     pub(crate) fn close_wait(&mut self, pid: u32, outcome: WaitOutcome) -> bool {
         match self.open_waits.remove(&pid) {
             Some(i) => {
-                if self.waits[i].outcome == WaitOutcome::Unknown {
-                    self.waits[i].outcome = outcome;
+                if let Some(w) = self.waits.get_mut(i)
+                    && w.outcome == WaitOutcome::Unknown
+                {
+                    w.outcome = outcome;
                 }
                 true
             }
@@ -99,10 +149,7 @@ impl Core {
         e: &Entry,
         nowait: Option<(bool, RelationName)>,
     ) {
-        if self.waits.len() >= MAX_LOCK_WAITS {
-            self.too_many_waits(e.line);
-            return;
-        }
+        self.stats.lock_waits += 1;
         let statement = self.entry_statement(sess.as_deref(), e);
         let locks = statement
             .as_ref()
@@ -157,14 +204,6 @@ impl Core {
         });
     }
 
-    fn too_many_waits(&mut self, line: u32) {
-        self.warn_at(
-            line,
-            WarningKind::TooManyLockWaits,
-            format!("more than {MAX_LOCK_WAITS} lock waits; this one is only counted"),
-        );
-    }
-
     /// The statement an entry is about: its STATEMENT line, else the session's current one.
     fn entry_statement(&self, sess: Option<&Session>, e: &Entry) -> Option<Arc<Statement>> {
         let path = &self.sources[self.src as usize];
@@ -188,20 +227,11 @@ impl Core {
         mode: &str,
         target: &str,
     ) -> Option<usize> {
-        if self.waits.len() >= MAX_LOCK_WAITS {
-            self.too_many_waits(e.line);
-            return None;
-        }
+        self.stats.lock_waits += 1;
         let statement = self.entry_statement(sess.as_deref(), e);
-        let idx = self.waits.len();
-        if statement.is_none()
-            && let Some(s) = sess
-            && s.unresolved_waits.len() < MAX_UNRESOLVED
-        {
-            s.unresolved_waits.push(idx);
-        }
+        let unresolved = statement.is_none();
         let relation = self.wait_relation(target, mode, &e.context, statement.as_deref());
-        self.waits.push(LockWait {
+        let idx = self.waits.push(LockWait {
             location: self.location(e.line),
             at: (!e.timestamp.is_empty()).then(|| e.timestamp.clone()),
             waiter: pid,
@@ -214,6 +244,12 @@ impl Core {
             outcome: WaitOutcome::Unknown,
             statement,
         });
+        if unresolved
+            && let Some(s) = sess
+            && s.unresolved_waits.len() < MAX_UNRESOLVED
+        {
+            s.unresolved_waits.push(idx);
+        }
         Some(idx)
     }
 
@@ -273,7 +309,7 @@ impl Core {
     /// OIDs learned later in the log name the relations of earlier waits and deadlock edges.
     pub(crate) fn resolve_late(&mut self) {
         let oids = &self.oids;
-        name_relations(&mut self.waits, &mut self.deadlocks, |oid| {
+        name_relations(self.waits.kept.values_mut(), &mut self.deadlocks, |oid| {
             oids.get(&oid).cloned()
         });
     }
@@ -299,8 +335,8 @@ pub(crate) fn unnamed_oids(waits: &[LockWait], deadlocks: &[ObservedDeadlock]) -
 
 /// Names the relations of waits and deadlock edges that have none from `name_of` (by
 /// `(database OID, relation OID)`); a deadlock's relation list is rebuilt when an edge got one.
-pub(crate) fn name_relations(
-    waits: &mut [LockWait],
+pub(crate) fn name_relations<'a>(
+    waits: impl IntoIterator<Item = &'a mut LockWait>,
     deadlocks: &mut [ObservedDeadlock],
     name_of: impl Fn((u32, u32)) -> Option<RelationName>,
 ) {

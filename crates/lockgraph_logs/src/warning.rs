@@ -37,8 +37,6 @@ pub enum WarningKind {
     LongTransaction,
     /// More distinct transaction shapes than can be kept; the rest are only counted.
     TooManyShapes,
-    /// More lock waits than can be kept; the rest are only counted.
-    TooManyLockWaits,
 }
 
 impl WarningKind {
@@ -58,7 +56,6 @@ impl WarningKind {
             WarningKind::EvictedTransaction => "evicted_transaction",
             WarningKind::LongTransaction => "long_transaction",
             WarningKind::TooManyShapes => "too_many_shapes",
-            WarningKind::TooManyLockWaits => "too_many_lock_waits",
         }
     }
 }
@@ -115,6 +112,12 @@ pub struct LogStats {
     pub deadlock_reports: u64,
     /// Lock-wait messages read.
     pub lock_wait_messages: u64,
+    /// Lock waits seen (a `still waiting` episode, a lock timeout or a NOWAIT failure each
+    /// count once). The longest are kept in [`LogAnalysis::lock_waits`](crate::LogAnalysis);
+    /// `lock_waits_dropped` says how many shorter ones were only counted.
+    pub lock_waits: u64,
+    /// Lock waits not kept (shorter than the kept ones).
+    pub lock_waits_dropped: u64,
     /// Warnings per kind, exact (the stored list is capped).
     pub warnings: BTreeMap<WarningKind, u64>,
 }
