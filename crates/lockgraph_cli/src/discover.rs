@@ -1,5 +1,5 @@
-//! Which files to read: explicit files as given, directories walked for SQL (`*.sql`) and Python
-//! (`*.py`) files (honouring .gitignore and skipping hidden entries), narrowed by
+//! Which files to read: explicit files as given, directories walked for SQL (`*.sql`) and
+//! application source files (`*.py`, `*.go`, `*.java`, `*.kt`, `*.js`/`*.ts`…, `*.rb`, `*.rs`) (honouring .gitignore and skipping hidden entries), narrowed by
 //! `--include`/`--exclude` globs, in a stable sorted order.
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -10,15 +10,15 @@ use std::path::{Path, PathBuf};
 pub enum FileKind {
     /// SQL: migrations, schema dumps, queries.
     Sql,
-    /// Python application code.
-    Python,
+    /// Application code in one of the languages the source front-end reads.
+    Source,
 }
 
 impl FileKind {
     /// The kind of a path, by extension; `None` for files no front-end reads.
     pub fn of(path: &Path) -> Option<FileKind> {
-        if lockgraph_source::is_python(path) {
-            return Some(FileKind::Python);
+        if lockgraph_source::is_source(path) {
+            return Some(FileKind::Source);
         }
         path.extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("sql"))
@@ -80,7 +80,7 @@ impl Filter {
 }
 
 /// Expands the command-line paths into input files, sorted by name, deduplicated. Files named
-/// on the command line are read whatever their extension (as SQL unless they are Python) and
+/// on the command line are read whatever their extension (as SQL unless they are source code) and
 /// whatever the filter says; files found by walking must have a known kind and pass `filter`.
 pub fn discover(paths: &[PathBuf], filter: &Filter) -> (Vec<InputFile>, Vec<WalkError>) {
     let mut files = Vec::new();

@@ -1,9 +1,9 @@
 //! Files → [`Loaded`]: the schema (pass 1: every SQL file's DDL, then the ORM models of the
-//! Python files for tables the DDL does not define), then the transactions and statements of each
-//! SQL file and of the Python code as a whole (pass 2; calls are followed across files).
-//! Unreadable files are recorded and skipped; invalid UTF-8 is replaced with a warning naming the
-//! line, and the file is still analysed; a Python file with syntax errors is skipped with a
-//! warning.
+//! source files for tables the DDL does not define), then the transactions and statements of each
+//! SQL file and of the application code as a whole, all languages together (pass 2; calls are
+//! followed across files). Unreadable files are recorded and skipped; invalid UTF-8 is replaced
+//! with a warning naming the line, and the file is still analysed; a source file with syntax
+//! errors is skipped with a warning.
 
 use crate::config::{PathFilter, PathGlobs};
 use crate::discover::{FileKind, Filter, InputFile, discover, in_migrations_dir};
@@ -14,7 +14,7 @@ use lockgraph_sql::SqlFileOptions;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Python files larger than this are skipped with a warning: generated code (protobuf, vendored
+/// Source files larger than this are skipped with a warning: generated code (protobuf, vendored
 /// bundles) holds no transactions worth the parse.
 pub const MAX_SOURCE_BYTES: u64 = 8 << 20;
 
@@ -27,7 +27,7 @@ pub struct LoadOptions {
     pub migration_transactions: bool,
     /// `--include`/`--exclude` globs for the files found by walking directories.
     pub filter: Filter,
-    /// Bounds on following Python calls.
+    /// Bounds on following calls in application code.
     pub source: SourceOptions,
     /// `include`/`exclude` of a configuration file, applied to walked files on top of `filter`
     /// (files named on the command line are always read).
@@ -101,23 +101,23 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Reads and analyses every SQL and Python file under `paths`.
+/// Reads and analyses every SQL and source file under `paths`.
 pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
     let (mut files, mut errors) = discover(paths, &opts.filter);
     if opts.config_filter.is_active() {
         files.retain(|f| paths.contains(&f.path) || opts.config_filter.accepts(&f.path, &f.name));
     }
     let mut loaded = Loaded::default();
-    // SQL files with their text; Python files as the source front-end takes them.
+    // SQL files with their text; source files as the source front-end takes them.
     let mut sql: Vec<(&InputFile, String)> = Vec::new();
-    let mut python: Vec<SourceFile> = Vec::new();
+    let mut source: Vec<SourceFile> = Vec::new();
     for file in &files {
-        if file.kind == FileKind::Python
+        if file.kind == FileKind::Source
             && let Ok(meta) = std::fs::metadata(&file.path)
             && meta.len() > MAX_SOURCE_BYTES
         {
             loaded.warnings.push(format!(
-                "{}:1: {} MiB of Python (generated code?): larger than {} MiB, skipped",
+                "{}:1: {} MiB of source code (generated code?): larger than {} MiB, skipped",
                 file.name,
                 meta.len() >> 20,
                 MAX_SOURCE_BYTES >> 20
@@ -130,7 +130,7 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
                 loaded.warnings.extend(warning);
                 match file.kind {
                     FileKind::Sql => sql.push((file, text)),
-                    FileKind::Python => python.push(SourceFile {
+                    FileKind::Source => source.push(SourceFile {
                         name: file.name.clone(),
                         text,
                     }),
@@ -164,7 +164,7 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
     let (mut schema, mut diagnostics) = lockgraph_sql::parse_schema(&schema_input);
     diagnostics.retain(|d| !schema_only.iter().any(|(n, _)| *d.location.path == **n));
     loaded.diagnostics = diagnostics;
-    let parsed = lockgraph_source::parse_files(&python);
+    let parsed = lockgraph_source::parse_files(&source);
     // The DDL is the truth where it defines a table; models fill in the rest.
     for (name, table) in lockgraph_source::model_schema_parsed(&parsed).tables {
         schema.tables.entry(name).or_insert(table);
@@ -200,7 +200,7 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
             .suppressions
             .extend(Suppression::scan(&file.name, text, "--", |_, _| true));
     }
-    if !python.is_empty() {
+    if !source.is_empty() {
         let mut ext = lockgraph_source::extract_parsed(&parsed, &schema, &opts.source);
         if !opts.groups.is_empty() {
             for t in &mut ext.transactions {
@@ -216,11 +216,11 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
         loaded.suppressions.extend(ext.suppressions);
         loaded.warnings.extend(ext.warnings);
     }
-    loaded.files = sql.len() + python.len();
+    loaded.files = sql.len() + source.len();
     for (file, text) in &sql {
         loaded.sources.insert(file.name.as_str(), text.as_str());
     }
-    for file in &python {
+    for file in &source {
         loaded
             .sources
             .insert(file.name.as_str(), file.text.as_str());

@@ -378,7 +378,7 @@ fn migrations_and_python_share_one_graph() {
     );
     assert!(
         r.stderr
-            .contains("schema_pb2.py:1: 8 MiB of Python (generated code?)"),
+            .contains("schema_pb2.py:1: 8 MiB of source code (generated code?)"),
         "{}",
         r.stderr
     );

@@ -1,7 +1,7 @@
 //! Differential deadlock test against real PostgreSQL: every deadlock lockgraph predicts in the
-//! rule fixtures (SQL and Python) and in `samples/shop` and `samples/python-service` is run as its
-//! emitted two-session reproduction and must end in SQLSTATE 40P01; the fixed variants, run with
-//! the same interleaving, must complete.
+//! rule fixtures (SQL and Python), in `samples/shop` and in every `samples/<language>-service`
+//! (one per source language) is run as its emitted two-session reproduction and must end in
+//! SQLSTATE 40P01; the fixed variants (`…-fixed`), run with the same interleaving, must complete.
 //!
 //! A Python fixture has no DDL, and a reproduction's setup only creates the tables the input's DDL
 //! defines (the ORM models give the analysis a schema, but no `CREATE TABLE`), so each Python
@@ -45,6 +45,29 @@ fn server() -> Option<ConnectionSpec> {
             None
         }
     }
+}
+
+/// The `samples/<language>-service` directories (each has a `-fixed` sibling), sorted.
+fn service_samples() -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(root().join("samples"))
+        .expect("samples/")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("-service"))
+        .map(|n| format!("samples/{n}"))
+        .collect();
+    out.sort();
+    assert!(out.iter().any(|s| s == "samples/python-service"));
+    out
+}
+
+/// The deadlock findings a service sample is written to show: LG101 in each, and the Python
+/// service's LG102 as well.
+fn expected_codes(sample: &str) -> Vec<String> {
+    let mut codes = vec!["LG101".to_string()];
+    if sample == "samples/python-service" {
+        codes.push("LG102".into());
+    }
+    codes
 }
 
 /// `(code, path)` of the bad or good SQL and Python fixtures of the deadlock rules.
@@ -136,11 +159,9 @@ fn predicted_deadlocks_really_deadlock() {
         "samples/shop".into(),
         vec!["samples/shop".into()],
     ));
-    inputs.push((
-        vec!["LG101".into(), "LG102".into()],
-        "samples/python-service".into(),
-        vec!["samples/python-service".into()],
-    ));
+    for sample in service_samples() {
+        inputs.push((expected_codes(&sample), sample.clone(), vec![sample]));
+    }
     let mut failures = Vec::new();
     let mut confirmed = 0;
     for (codes, label, paths) in &inputs {
@@ -300,25 +321,31 @@ fn fixed_sample_completes(spec: &ConnectionSpec, bad: &str, fixed: &str) {
 fn fixed_samples_complete_under_the_predicted_interleavings() {
     let Some(spec) = server() else { return };
     fixed_sample_completes(&spec, "samples/shop", "samples/shop-fixed");
-    fixed_sample_completes(
-        &spec,
-        "samples/python-service",
-        "samples/python-service-fixed",
-    );
+    for sample in service_samples() {
+        fixed_sample_completes(&spec, &sample, &format!("{sample}-fixed"));
+    }
 }
 
-/// The fixed Python service predicts no deadlock at all.
+/// The fixed service of every language predicts no deadlock at all.
 #[test]
-fn fixed_python_service_predicts_no_deadlock() {
-    let loaded = load(
-        &[root().join("samples/python-service-fixed")],
-        &LoadOptions::default(),
-    );
-    let a = analysis(&loaded);
-    let findings = lockgraph_rules::check(&a, &DEADLOCK_RULES);
-    let messages: Vec<String> = findings
-        .iter()
-        .map(|f| format!("{} {}", f.code, f.message))
-        .collect();
+fn fixed_services_predict_no_deadlock() {
+    let mut messages: Vec<String> = Vec::new();
+    for sample in service_samples() {
+        let loaded = load(
+            &[root().join(format!("{sample}-fixed"))],
+            &LoadOptions::default(),
+        );
+        assert!(
+            !loaded.transactions.is_empty(),
+            "{sample}-fixed: no transactions"
+        );
+        let a = analysis(&loaded);
+        let findings = lockgraph_rules::check(&a, &DEADLOCK_RULES);
+        messages.extend(
+            findings
+                .iter()
+                .map(|f| format!("{sample}-fixed: {} {}", f.code, f.message)),
+        );
+    }
     assert!(messages.is_empty(), "{messages:#?}");
 }

@@ -12,8 +12,8 @@ use crate::statement::{
 use crate::warning::{LogStats, LogWarning, WarningKind};
 use crate::{Error, LogAnalysis};
 use lockgraph_core::{
-    Diagnostic, Fingerprint, Location, LockAcquisition, LockTarget, ObservedDeadlock,
-    RelationName, Schema, Statement, Transaction, TransactionKind,
+    Diagnostic, Fingerprint, Location, LockAcquisition, LockTarget, ObservedDeadlock, RelationName,
+    Schema, Statement, Transaction, TransactionKind,
 };
 use lockgraph_sql::{InferenceCache, TransactionLocks, make_statement, split_statements};
 use rustc_hash::{FxHashMap, FxHashSet};

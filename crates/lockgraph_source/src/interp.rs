@@ -320,7 +320,10 @@ impl<'p, 'a> Interp<'p, 'a> {
                         for s in &mut outside {
                             s.open = Some(tx.clone());
                         }
-                        let mut after = self.run_ops(body, outside, ctx, in_loop);
+                        // A transaction that begins inside a loop body is a new transaction
+                        // per iteration: within it, a statement runs once (unless a loop of its
+                        // own repeats it).
+                        let mut after = self.run_ops(body, outside, ctx, false);
                         for s in &mut after {
                             if s.open.as_ref().is_some_and(|o| o.serial == serial) {
                                 self.flush(s, ctx);

@@ -165,6 +165,10 @@ pub(crate) enum OrmKind {
     Django,
     /// `class X(Base): __tablename__ = …`.
     SqlAlchemy,
+    /// A model of another language's ORM (JPA entity, ActiveRecord model, …) whose lowering
+    /// already worked out the table name (explicit, or by that ORM's naming convention) and
+    /// put it in [`ModelDecl::table`].
+    Declared,
 }
 
 /// A model class as declared.
@@ -186,6 +190,10 @@ pub(crate) struct ModelDecl {
     pub fields: Vec<FieldDecl>,
     /// Line of the class.
     pub line: u32,
+    /// Not declared here but implied by a use (`Account.lock.find(id)` in Ruby names the
+    /// `accounts` table by convention even when `account.rb` is not scanned): used only when no
+    /// real declaration of the class exists anywhere.
+    pub implied: bool,
 }
 
 /// Everything lowering keeps of one file.

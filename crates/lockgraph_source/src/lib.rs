@@ -1,11 +1,14 @@
-//! lockgraph's application-source front-end: Python code → the [`Transaction`]s it runs, with
-//! every lock pointing at the Python line that takes it, followed across files.
+//! lockgraph's application-source front-end: application code → the [`Transaction`]s it runs,
+//! with every lock pointing at the source line that takes it, followed across files. Python,
+//! Go, Java, Kotlin, JavaScript, TypeScript, Ruby and Rust are read ([`Lang`]).
 //!
-//! - [`SourceFile`]s (display path + text) go in; [`is_python`] says which paths to read.
-//! - [`parse_files`] (per file, independent — parallelisable) parses each file with tree-sitter
-//!   and lowers it to a [`ParsedFile`]: functions as trees of database operations (SQL sites,
-//!   calls, transaction scopes, branches, loops), classes, imports, string constants, ORM models.
-//!   Files with syntax errors are skipped with a warning.
+//! - [`SourceFile`]s (display path + text) go in; [`is_source`] says which paths to read and
+//!   [`Lang::of`] in which language.
+//! - [`parse_files`] (per file, independent — parallelisable) parses each file with its
+//!   language's tree-sitter grammar and lowers it (`lower` for Python, `lang::*` for the
+//!   others) to a [`ParsedFile`] holding the same language-neutral IR: functions as trees of
+//!   database operations (SQL sites, calls, transaction scopes, branches, loops), classes,
+//!   imports, string constants, ORM models. Files with syntax errors are skipped with a warning.
 //! - [`model_schema`] reads the ORM models (Django, SQLAlchemy) as a [`Schema`]; the caller
 //!   merges it with the schema of the SQL migrations.
 //! - [`extract_parsed`] links the files (module/function/method index, call resolution), turns
@@ -42,6 +45,14 @@
 //! ```
 //!
 //! # Design notes
+//!
+//! The notes below are written for Python; every language follows them with its own forms
+//! (the `//!` docs of each `lang::<language>` module and `docs/languages/<language>.md` say which):
+//! Go `BeginTx`/`Commit` and `pgx.BeginFunc`, Java/Kotlin `setAutoCommit(false)` and Spring
+//! `@Transactional`, JS/TS `BEGIN` strings, `knex.transaction`, Prisma `$transaction` and
+//! Sequelize, Ruby `transaction do`/`with_lock`, Rust sqlx `begin()`, tokio-postgres
+//! `transaction()` and diesel `transaction(|c| …)`. Packages that span files (Go, Java, Kotlin)
+//! are one module per directory; an interface call goes to its single implementing class.
 //!
 //! - **Loose receivers.** Python types are unknown, so any `x.execute(sql, …)` whose first
 //!   argument builds SQL text is SQL; `X.objects.…` is a Django queryset; `select(X)…`,
@@ -90,9 +101,11 @@
 mod interp;
 /// Per-file intermediate form.
 mod ir;
+/// The languages read, and the lowering of each but Python.
+mod lang;
 /// Cross-file index, call resolution and statement sites.
 mod link;
-/// Lowering of syntax trees to the IR.
+/// Lowering of Python syntax trees to the IR.
 mod lower;
 /// ORM models: table names, keys, schema.
 mod model;
@@ -105,6 +118,7 @@ mod sqltext;
 /// Suppression comments.
 mod suppress;
 
+pub use lang::Lang;
 pub use lockgraph_core::Suppression;
 pub use lockgraph_core::{Diagnostic, Schema, Statement, Transaction};
 pub use parse::{ParsedFile, parse_file, parse_files};
@@ -112,7 +126,7 @@ pub use parse::{ParsedFile, parse_file, parse_files};
 use std::path::Path;
 use std::sync::Arc;
 
-/// One Python file: a display path (`/`-separated, also used for module names) and its text.
+/// One source file: a display path (`/`-separated, also used for module names) and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceFile {
     /// Display path, `/`-separated (`app/orders/service.py`).
@@ -156,7 +170,12 @@ pub struct Extraction {
 
 /// Whether `path` is a Python source file (`*.py`; stubs `*.pyi` are not).
 pub fn is_python(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "py")
+    Lang::of(path) == Some(Lang::Python)
+}
+
+/// Whether `path` is a source file of any language read ([`Lang::of`]).
+pub fn is_source(path: &Path) -> bool {
+    Lang::of(path).is_some()
 }
 
 /// The tables, keys and foreign keys the ORM models of `files` declare.

@@ -124,11 +124,17 @@ pub(crate) struct Program<'a> {
     /// Global function id → (file, local index).
     pub funcs: Vec<(u32, u32)>,
     module_suffix: FxHashMap<String, Vec<u32>>,
+    /// Per file, the files of its module: itself, plus the other files of its directory for
+    /// the languages whose packages are directories (Go, Java, Kotlin).
+    package: Vec<Vec<u32>>,
     top_funcs: Vec<FxHashMap<&'a str, u32>>,
     classes: Vec<FxHashMap<&'a str, u32>>,
     global_funcs: FxHashMap<&'a str, Vec<u32>>,
     global_methods: FxHashMap<&'a str, Vec<u32>>,
     global_classes: FxHashMap<&'a str, Vec<(u32, u32)>>,
+    /// Java/Kotlin: last part of a base name as written → the classes naming it as a base (for
+    /// dispatching an interface method to its one implementation, see `Program::method`).
+    implementors: FxHashMap<&'a str, Vec<(u32, u32)>>,
     /// Per file, per call site: the global function it resolves to.
     pub calls: Vec<Vec<Option<u32>>>,
     /// Per file, per statement site.
@@ -148,11 +154,13 @@ impl<'a> Program<'a> {
             func_base: Vec::new(),
             funcs: Vec::new(),
             module_suffix: FxHashMap::default(),
+            package: Vec::new(),
             top_funcs: Vec::new(),
             classes: Vec::new(),
             global_funcs: FxHashMap::default(),
             global_methods: FxHashMap::default(),
             global_classes: FxHashMap::default(),
+            implementors: FxHashMap::default(),
             calls: Vec::new(),
             sites: Vec::new(),
             roots: Vec::new(),
@@ -187,7 +195,17 @@ impl<'a> Program<'a> {
             }
             p.top_funcs.push(top);
             let mut classes = FxHashMap::default();
+            let dispatches = dispatches(p.files[fi as usize].lang);
             for (ci, c) in ir.classes.iter().enumerate() {
+                if dispatches {
+                    for b in &c.bases {
+                        let base = b.rsplit('.').next().unwrap_or(b);
+                        p.implementors
+                            .entry(base)
+                            .or_default()
+                            .push((fi, ci as u32));
+                    }
+                }
                 classes.insert(c.name.as_str(), ci as u32);
                 p.global_classes
                     .entry(c.name.as_str())
@@ -196,6 +214,26 @@ impl<'a> Program<'a> {
             }
             p.classes.push(classes);
         }
+        let mut by_package: FxHashMap<(crate::Lang, &str), Vec<u32>> = FxHashMap::default();
+        for (fi, f) in p.files.iter().enumerate() {
+            if f.lang.directory_modules() {
+                by_package
+                    .entry((f.lang, f.module.as_str()))
+                    .or_default()
+                    .push(fi as u32);
+            }
+        }
+        p.package = p
+            .files
+            .iter()
+            .enumerate()
+            .map(
+                |(fi, f)| match by_package.get(&(f.lang, f.module.as_str())) {
+                    Some(files) if f.lang.directory_modules() => files.clone(),
+                    _ => vec![fi as u32],
+                },
+            )
+            .collect();
         p.calls = (0..p.irs.len() as u32)
             .map(|fi| {
                 let ir = p.irs[fi as usize];
@@ -221,11 +259,36 @@ impl<'a> Program<'a> {
         self.irs.get(f as usize)?.funcs.get(l as usize)
     }
 
+    /// The module a dotted name means (its first file when the module is a package of
+    /// several files), when the name is not ambiguous.
     fn module(&self, dotted: &str) -> Option<u32> {
         match self.module_suffix.get(dotted).map(Vec::as_slice) {
             Some([one]) => Some(*one),
+            Some([first, rest @ ..])
+                if rest
+                    .iter()
+                    .all(|f| self.package[*first as usize].contains(f)) =>
+            {
+                Some(*first)
+            }
             _ => None,
         }
+    }
+
+    /// A top-level function of `file`'s module (any file of its package).
+    fn top_func(&self, file: u32, name: &str) -> Option<u32> {
+        self.package[file as usize].iter().find_map(|&f| {
+            self.top_funcs[f as usize]
+                .get(name)
+                .map(|l| self.gid(f, *l))
+        })
+    }
+
+    /// A class of `file`'s module (any file of its package).
+    fn local_class(&self, file: u32, name: &str) -> Option<(u32, u32)> {
+        self.package[file as usize]
+            .iter()
+            .find_map(|&f| self.classes[f as usize].get(name).map(|c| (f, *c)))
     }
 
     fn unique<T: Copy>(v: Option<&Vec<T>>) -> Option<T> {
@@ -242,8 +305,8 @@ impl<'a> Program<'a> {
             CallTarget::SelfMethod(m) => self.method(file, caller_fn.class?, m, 0),
             CallTarget::SelfAttr(a, m) => {
                 let class = ir.classes.get(caller_fn.class? as usize)?;
-                let cname = class.attrs.get(a)?;
-                let (cf, ci) = self.class(file, cname, 0)?;
+                let (af, cname) = self.class_attr(file, class, a)?;
+                let (cf, ci) = self.class(af, cname, 0)?;
                 self.method(cf, ci, m, 0)
             }
             CallTarget::ClassMethod(cname, m) => {
@@ -261,8 +324,8 @@ impl<'a> Program<'a> {
                         if let Some(n) = nested {
                             return Some(self.gid(file, n as u32));
                         }
-                        if let Some(l) = self.top_funcs[file as usize].get(name) {
-                            return Some(self.gid(file, *l));
+                        if let Some(g) = self.top_func(file, name) {
+                            return Some(g);
                         }
                         if let Some(t) = ir.imports.get(*name) {
                             return self.resolve_dotted(t, &[], 0);
@@ -298,10 +361,11 @@ impl<'a> Program<'a> {
     }
 
     fn defines(&self, file: u32, name: &str) -> bool {
-        let ir = self.ir(file);
-        self.top_funcs[file as usize].contains_key(name)
-            || self.classes[file as usize].contains_key(name)
-            || ir.instances.contains_key(name)
+        self.package[file as usize].iter().any(|&f| {
+            self.top_funcs[f as usize].contains_key(name)
+                || self.classes[f as usize].contains_key(name)
+                || self.ir(f).instances.contains_key(name)
+        })
     }
 
     /// `parts` relative to module `file`: `f`, `Class.m`, `instance.m`.
@@ -311,18 +375,15 @@ impl<'a> Program<'a> {
         }
         let ir = self.ir(file);
         match parts {
-            [f] => self.top_funcs[file as usize]
-                .get(f)
-                .map(|l| self.gid(file, *l))
-                .or_else(|| {
-                    // A name the module itself imported (`from .impl import f` re-exported).
-                    ir.imports
-                        .get(*f)
-                        .and_then(|t| self.resolve_dotted(t, &[], depth + 1))
-                }),
+            [f] => self.top_func(file, f).or_else(|| {
+                // A name the module itself imported (`from .impl import f` re-exported).
+                ir.imports
+                    .get(*f)
+                    .and_then(|t| self.resolve_dotted(t, &[], depth + 1))
+            }),
             [c, m] => {
-                if let Some(ci) = self.classes[file as usize].get(c) {
-                    return self.method(file, *ci, m, 0);
+                if let Some((cf, ci)) = self.local_class(file, c) {
+                    return self.method(cf, ci, m, 0);
                 }
                 if let Some(cname) = ir.instances.get(*c) {
                     let (cf, ci) = self.class(file, cname, 0)?;
@@ -365,8 +426,8 @@ impl<'a> Program<'a> {
         let segs: Vec<&str> = name.split('.').collect();
         let last = *segs.last()?;
         if segs.len() == 1 {
-            if let Some(ci) = self.classes[file as usize].get(last) {
-                return Some((file, *ci));
+            if let Some(found) = self.local_class(file, last) {
+                return Some(found);
             }
             if let Some(t) = ir.imports.get(last) {
                 return self.class_dotted(t, depth + 1);
@@ -384,8 +445,8 @@ impl<'a> Program<'a> {
         }
         let (module, last) = dotted.rsplit_once('.')?;
         if let Some(m) = self.module(module) {
-            if let Some(ci) = self.classes[m as usize].get(last) {
-                return Some((m, *ci));
+            if let Some(found) = self.local_class(m, last) {
+                return Some(found);
             }
             if let Some(t) = self.ir(m).imports.get(last) {
                 return self.class_dotted(t, depth + 1);
@@ -400,7 +461,30 @@ impl<'a> Program<'a> {
         }
         let c = self.ir(file).classes.get(class as usize)?;
         if let Some(l) = c.methods.get(m) {
-            return Some(self.gid(file, *l));
+            let gid = self.gid(file, *l);
+            // Java/Kotlin: a method declared without a body (an interface or abstract method)
+            // runs the implementation of the one scanned class that implements it.
+            if dispatches(self.files[file as usize].lang)
+                && self.func(gid).is_some_and(|f| f.body.is_empty())
+                && let Some(implementation) = self.unique_implementation(file, class, m)
+            {
+                return Some(implementation);
+            }
+            return Some(gid);
+        }
+        // A Go type's methods may be spread over the files of its package (each file has its
+        // own class entry for the type); a Python file's package is the file alone.
+        for &f in &self.package[file as usize] {
+            if f != file
+                && let Some(ci) = self.classes[f as usize].get(c.name.as_str())
+                && let Some(l) = self
+                    .ir(f)
+                    .classes
+                    .get(*ci as usize)
+                    .and_then(|o| o.methods.get(m))
+            {
+                return Some(self.gid(f, *l));
+            }
         }
         c.bases.iter().find_map(|b| {
             let (bf, bc) = self.class(file, b, 0)?;
@@ -408,13 +492,61 @@ impl<'a> Program<'a> {
         })
     }
 
+    /// The class of field `a` of `class` (declared in `file`), with the file whose imports
+    /// name it: the class's own entry, or (Go) an entry of the same type in another file of
+    /// the package, where the struct declares its fields.
+    fn class_attr(
+        &self,
+        file: u32,
+        class: &'a crate::ir::ClassIr,
+        a: &str,
+    ) -> Option<(u32, &'a String)> {
+        if let Some(c) = class.attrs.get(a) {
+            return Some((file, c));
+        }
+        self.package[file as usize]
+            .iter()
+            .filter(|f| **f != file)
+            .find_map(|&f| {
+                let ci = self.classes[f as usize].get(class.name.as_str())?;
+                let other = self.ir(f).classes.get(*ci as usize)?;
+                other.attrs.get(a).map(|c| (f, c))
+            })
+    }
+
+    /// Method `m` (defined in the class itself) of the one class that names class `class` of
+    /// `file` as a base, when exactly one class does.
+    fn unique_implementation(&self, file: u32, class: u32, m: &str) -> Option<u32> {
+        let name = self.ir(file).classes.get(class as usize)?.name.as_str();
+        let mut found = None;
+        for &(f, ci) in self.implementors.get(name)? {
+            let c = self.ir(f).classes.get(ci as usize)?;
+            let implements = c.bases.iter().any(|b| {
+                b.rsplit('.').next() == Some(name) && self.class(f, b, 0) == Some((file, class))
+            });
+            if !implements || (f, ci) == (file, class) {
+                continue;
+            }
+            if found.is_some() {
+                return None;
+            }
+            found = Some(c.methods.get(m).map(|l| self.gid(f, *l)));
+        }
+        found.flatten()
+    }
+
     // ----- string constants --------------------------------------------------------------------
 
     fn constant(&self, file: u32, parts: &[String]) -> Option<(u32, &'a SqlExpr)> {
         let ir = self.ir(file);
-        let lookup = |m: u32, name: &str| self.ir(m).consts.get(name).map(|e| (m, e));
+        // Any file of the module's package (a Go constant is visible package-wide).
+        let lookup = |m: u32, name: &str| {
+            self.package[m as usize]
+                .iter()
+                .find_map(|&f| self.ir(f).consts.get(name).map(|e| (f, e)))
+        };
         match parts {
-            [name] => ir.consts.get(name).map(|e| (file, e)).or_else(|| {
+            [name] => lookup(file, name).or_else(|| {
                 let t = ir.imports.get(name)?;
                 let (module, last) = t.rsplit_once('.')?;
                 lookup(self.module(module)?, last)
@@ -590,6 +722,11 @@ impl<'a> Program<'a> {
         }
         out
     }
+}
+
+/// Whether calls through an interface dispatch to its one implementation (Java, Kotlin).
+fn dispatches(lang: crate::Lang) -> bool {
+    matches!(lang, crate::Lang::Java | crate::Lang::Kotlin)
 }
 
 /// Marks the row locks a statement names itself as taken in a fixed key order.

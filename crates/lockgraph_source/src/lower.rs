@@ -2435,6 +2435,7 @@ impl<'s> Lowerer<'s> {
             bases: bases.to_vec(),
             fields: Vec::new(),
             line,
+            implied: false,
         };
         let mut sqla = false;
         let mut django_fields = false;

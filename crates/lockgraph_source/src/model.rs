@@ -57,12 +57,18 @@ impl ModelIndex {
         let by_name: FxHashMap<&str, &ModelDecl> =
             decls.iter().map(|(_, d)| (d.class.as_str(), *d)).collect();
         let mut index = ModelIndex::default();
+        // A use that implies a model counts only where no declaration of the class exists.
+        let declared: rustc_hash::FxHashSet<&str> = decls
+            .iter()
+            .filter(|(_, d)| !d.implied)
+            .map(|(_, d)| d.class.as_str())
+            .collect();
         // First pass: tables and own fields (with abstract bases' fields).
         for (path, d) in decls {
-            if d.is_abstract {
+            if d.is_abstract || (d.implied && declared.contains(d.class.as_str())) {
                 continue;
             }
-            let is_model = d.kind == OrmKind::SqlAlchemy
+            let is_model = matches!(d.kind, OrmKind::SqlAlchemy | OrmKind::Declared)
                 || d.bases.iter().any(|b| {
                     b == "models.Model"
                         || b == "Model"
@@ -90,7 +96,7 @@ impl ModelIndex {
             let table = match (&d.table, d.kind) {
                 (Some(t), _) => t.clone(),
                 (None, OrmKind::Django) => format!("{}_{}", d.app, d.class.to_lowercase()),
-                (None, OrmKind::SqlAlchemy) => d.class.to_lowercase(),
+                (None, OrmKind::SqlAlchemy | OrmKind::Declared) => d.class.to_lowercase(),
             };
             let mut pk: Vec<String> = fields
                 .iter()

@@ -59,6 +59,10 @@ pub(crate) enum Value {
     Col(String),
     /// Arithmetic on values.
     Bin(Box<Value>, &'static str, Box<Value>),
+    /// A literal the code writes, as SQL text (`'refunded'`, `42`, `now()`): kept in the
+    /// statement, so a reproduction writes a value the column accepts (added for the Ruby
+    /// front-end, whose `update!(status: "refunded")` names its values).
+    Lit(String),
 }
 
 /// Row-lock strength of a `FOR …` clause.
@@ -181,6 +185,7 @@ impl Render<'_> {
                 format!("{a} {op} {b}")
             }
             Value::Bin(..) => self.p.next(),
+            Value::Lit(l) => l.clone(),
         }
     }
 }

@@ -1,19 +1,21 @@
-//! Per-file step: parse with tree-sitter, reject files with syntax errors, lower to the IR.
-//! Files are independent here, so this step can run on many threads.
+//! Per-file step: parse with tree-sitter (the grammar of the file's [`Lang`]), reject files with
+//! syntax errors, lower to the IR. Files are independent here, so this step can run on many
+//! threads.
 
 use crate::SourceFile;
 use crate::ir::ModuleIr;
-use crate::lower::Lowerer;
+use crate::lang::Lang;
 use crate::suppress::find_suppressions;
 use lockgraph_core::Suppression;
 use std::sync::Arc;
 use tree_sitter::{Node, Parser};
 
-/// One Python file after the per-file step: its database operations, classes, imports and
+/// One source file after the per-file step: its database operations, classes, imports and
 /// models, ready to be linked with the other files by [`crate::extract_parsed`].
 #[derive(Clone, Debug)]
 pub struct ParsedFile {
     pub(crate) name: Arc<str>,
+    pub(crate) lang: Lang,
     pub(crate) module: String,
     /// `None` when the file was skipped.
     pub(crate) ir: Option<ModuleIr>,
@@ -25,6 +27,11 @@ impl ParsedFile {
     /// The file's display path.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The file's language.
+    pub fn lang(&self) -> Lang {
+        self.lang
     }
 
     /// Whether the file was skipped (syntax error); the reason is in the extraction warnings.
@@ -47,50 +54,69 @@ pub(crate) fn module_path(name: &str) -> String {
     parts.join(".")
 }
 
-fn new_parser() -> Option<Parser> {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_python::LANGUAGE.into())
-        .ok()?;
-    Some(parser)
+/// One parser per language, made when first needed.
+#[derive(Default)]
+struct Parsers(Vec<(Lang, Parser)>);
+
+impl Parsers {
+    fn get(&mut self, lang: Lang) -> Option<&mut Parser> {
+        let i = match self.0.iter().position(|(l, _)| *l == lang) {
+            Some(i) => i,
+            None => {
+                let mut parser = Parser::new();
+                parser.set_language(&lang.grammar()).ok()?;
+                self.0.push((lang, parser));
+                self.0.len() - 1
+            }
+        };
+        self.0.get_mut(i).map(|(_, p)| p)
+    }
 }
 
 /// Parses and lowers one file.
 pub fn parse_file(file: &SourceFile) -> ParsedFile {
-    match new_parser() {
-        Some(mut p) => parse_with(&mut p, file),
-        None => skipped(file, "the Python grammar could not be loaded".into()),
-    }
+    parse_with(&mut Parsers::default(), file)
 }
 
-/// Parses and lowers files (in parallel, one parser per worker thread); the result is in the
+/// Parses and lowers files (in parallel, parsers kept per worker thread); the result is in the
 /// order of `files`.
 pub fn parse_files(files: &[SourceFile]) -> Vec<ParsedFile> {
     use rayon::prelude::*;
     files
         .par_iter()
-        .map_init(new_parser, |parser, f| match parser {
-            Some(p) => parse_with(p, f),
-            None => parse_file(f),
-        })
+        .map_init(Parsers::default, parse_with)
         .collect()
 }
 
-fn skipped(file: &SourceFile, warning: String) -> ParsedFile {
+fn skipped(file: &SourceFile, lang: Lang, warning: String) -> ParsedFile {
     ParsedFile {
         name: file.name.as_str().into(),
-        module: module_path(&file.name),
+        lang,
+        module: lang.module_path(&file.name),
         ir: None,
         suppressions: Vec::new(),
         warning: Some(warning),
     }
 }
 
-fn parse_with(parser: &mut Parser, file: &SourceFile) -> ParsedFile {
+fn parse_with(parsers: &mut Parsers, file: &SourceFile) -> ParsedFile {
+    let lang = Lang::of(std::path::Path::new(&file.name)).unwrap_or(Lang::Python);
+    let name = lang.name();
+    let Some(parser) = parsers.get(lang) else {
+        return skipped(
+            file,
+            lang,
+            format!(
+                "{}:1: the {name} grammar could not be loaded; file skipped",
+                file.name
+            ),
+        );
+    };
     let Some(tree) = parser.parse(&file.text, None) else {
         return skipped(
             file,
-            format!("{}:1: the Python parser gave up; file skipped", file.name),
+            lang,
+            format!("{}:1: the {name} parser gave up; file skipped", file.name),
         );
     };
     let root = tree.root_node();
@@ -98,20 +124,21 @@ fn parse_with(parser: &mut Parser, file: &SourceFile) -> ParsedFile {
         let (line, what) = first_error(root);
         return skipped(
             file,
+            lang,
             format!(
-                "{}:{line}: Python syntax error ({what}); file skipped",
+                "{}:{line}: {name} syntax error ({what}); file skipped",
                 file.name
             ),
         );
     }
-    let module = module_path(&file.name);
-    let mut lowerer = Lowerer::new(&file.text, &file.name, module.clone());
-    lowerer.lower_module(root);
+    let module = lang.module_path(&file.name);
+    let ir = lang.lower(&file.text, &file.name, &module, root);
     ParsedFile {
         name: file.name.as_str().into(),
+        lang,
         module,
-        suppressions: find_suppressions(&file.name, &file.text, root),
-        ir: Some(lowerer.ir),
+        suppressions: find_suppressions(&file.name, &file.text, lang, root),
+        ir: Some(ir),
         warning: None,
     }
 }

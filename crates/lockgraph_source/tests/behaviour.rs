@@ -815,3 +815,33 @@ def take(ids):
     assert!(!keys.is_empty(), "{}", render(&ext));
     assert!(keys.iter().all(|k| k.ordered), "{}", render(&ext));
 }
+
+/// A transaction scope inside a loop is one transaction per iteration: its statements are not
+/// `repeated` (only a loop inside the transaction repeats them).
+#[test]
+fn a_transaction_per_loop_iteration_does_not_repeat_its_locks() {
+    let src = r#"
+async def settle_all(pool, ids):
+    for id in ids:
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                await conn.execute("UPDATE accounts SET n = n + 1 WHERE id = $1", id)
+                for e in entries:
+                    await conn.execute("UPDATE ledger SET done = true WHERE id = $1", e)
+"#;
+    let ext = run(&files(&[("jobs.py", src)]));
+    assert_eq!(ext.transactions.len(), 1, "{}", render(&ext));
+    let locks = lock_list(&ext.transactions[0]);
+    assert!(
+        locks
+            .iter()
+            .any(|l| l.starts_with("accounts rows") && !l.ends_with('*')),
+        "{locks:?}"
+    );
+    assert!(
+        locks
+            .iter()
+            .any(|l| l.starts_with("ledger rows") && l.ends_with('*')),
+        "{locks:?}"
+    );
+}

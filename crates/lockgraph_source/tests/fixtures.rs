@@ -3,46 +3,10 @@
 
 mod common;
 
-use common::{finding_codes, load_dir, render, run};
-use lockgraph_source::model_schema;
-use std::path::PathBuf;
-
-fn data(pattern: &str, variant: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(pattern)
-        .join(variant)
-}
-
-/// Extracts both variants, checks `code` fires only for `bad`, and snapshots both renderings.
+/// Extracts both variants of a pattern, checks `code` fires only for `bad`, and snapshots
+/// both renderings.
 fn check_pair(pattern: &str, code: &str) {
-    let mut rendered = String::new();
-    for variant in ["bad", "good"] {
-        let files = load_dir(&data(pattern, variant));
-        assert!(!files.is_empty(), "no fixtures for {pattern}/{variant}");
-        let ext = run(&files);
-        let schema = model_schema(&files);
-        assert!(
-            ext.warnings.is_empty(),
-            "{pattern}/{variant}: {:?}",
-            ext.warnings
-        );
-        assert!(
-            ext.diagnostics.is_empty(),
-            "{pattern}/{variant}: {:?}",
-            ext.diagnostics
-        );
-        let codes = finding_codes(&ext, &schema);
-        let fired = codes.iter().any(|c| c == code);
-        assert_eq!(
-            fired,
-            variant == "bad",
-            "{pattern}/{variant}: {code} fired={fired}, findings {codes:?}\n{}",
-            render(&ext)
-        );
-        rendered.push_str(&format!("== {variant}\n{}", render(&ext)));
-    }
-    insta::assert_snapshot!(pattern, rendered);
+    insta::assert_snapshot!(pattern, common::check_pair(pattern, code));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use lockgraph_source::{Extraction, SourceFile, SourceOptions, extract, model_sch
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Every `.py` file under `dir`, named relative to `dir`, sorted.
+/// Every source file (any language read) under `dir`, named relative to `dir`, sorted.
 pub fn load_dir(dir: &Path) -> Vec<SourceFile> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -15,7 +15,7 @@ pub fn load_dir(dir: &Path) -> Vec<SourceFile> {
             let p = e.expect("entry").path();
             if p.is_dir() {
                 stack.push(p);
-            } else if lockgraph_source::is_python(&p) {
+            } else if lockgraph_source::is_source(&p) {
                 let name = p
                     .strip_prefix(dir)
                     .expect("prefix")
@@ -128,4 +128,45 @@ pub fn finding_codes(ext: &Extraction, schema: &Schema) -> Vec<String> {
         .into_iter()
         .map(|f| f.code.to_string())
         .collect()
+}
+
+/// `tests/data/<pattern>/<variant>` of this crate.
+pub fn data(pattern: &str, variant: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(pattern)
+        .join(variant)
+}
+
+/// A fixture pair: extracts `tests/data/<pattern>/{bad,good}`, checks that neither has
+/// warnings or diagnostics and that rule `code` fires for `bad` only; returns both renderings
+/// (for the caller's snapshot).
+pub fn check_pair(pattern: &str, code: &str) -> String {
+    let mut rendered = String::new();
+    for variant in ["bad", "good"] {
+        let files = load_dir(&data(pattern, variant));
+        assert!(!files.is_empty(), "no fixtures for {pattern}/{variant}");
+        let ext = run(&files);
+        let schema = model_schema(&files);
+        assert!(
+            ext.warnings.is_empty(),
+            "{pattern}/{variant}: {:?}",
+            ext.warnings
+        );
+        assert!(
+            ext.diagnostics.is_empty(),
+            "{pattern}/{variant}: {:?}",
+            ext.diagnostics
+        );
+        let codes = finding_codes(&ext, &schema);
+        let fired = codes.iter().any(|c| c == code);
+        assert_eq!(
+            fired,
+            variant == "bad",
+            "{pattern}/{variant}: {code} fired={fired}, findings {codes:?}\n{}",
+            render(&ext)
+        );
+        rendered.push_str(&format!("== {variant}\n{}", render(&ext)));
+    }
+    rendered
 }

@@ -1,0 +1,10 @@
+import type { PoolClient } from 'pg';
+
+export async function closeAll(client: PoolClient, ids: number[]) {
+  await client.query('BEGIN');
+  for (const id of ids) {
+    await client.query('SELECT * FROM tickets WHERE id = $1 FOR UPDATE', [id]);
+    await client.query(`UPDATE tickets SET closed = true WHERE id = $1`, [id]);
+  }
+  await client.query('COMMIT');
+}

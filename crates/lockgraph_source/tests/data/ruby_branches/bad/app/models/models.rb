@@ -1,0 +1,5 @@
+class Seat < ApplicationRecord
+end
+
+class Booking < ApplicationRecord
+end

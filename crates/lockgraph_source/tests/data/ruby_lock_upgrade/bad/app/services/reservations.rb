@@ -1,0 +1,8 @@
+class Reservations
+  def reserve(stock_id, qty)
+    StockLevel.transaction do
+      stock = StockLevel.lock("FOR SHARE").find(stock_id)
+      stock.update!(reserved: stock.reserved + qty)
+    end
+  end
+end

@@ -1,0 +1,2 @@
+class StockLevel < ApplicationRecord
+end

@@ -1,0 +1,3 @@
+class Item < ApplicationRecord
+  self.table_name = "inventory_items"
+end

@@ -1,0 +1,9 @@
+class Restock
+  def call(item_ids)
+    Item.transaction do
+      item_ids.sort.each do |id|
+        Item.lock.find(id).increment!(:quantity, 10)
+      end
+    end
+  end
+end

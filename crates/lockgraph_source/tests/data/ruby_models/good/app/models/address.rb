@@ -1,0 +1,3 @@
+class Address < ApplicationRecord
+  belongs_to :owner, class_name: "Person", foreign_key: :person_id
+end

@@ -1,0 +1,3 @@
+class Person < ApplicationRecord
+  has_many :addresses
+end

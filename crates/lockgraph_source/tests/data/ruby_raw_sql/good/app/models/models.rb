@@ -1,0 +1,5 @@
+class Invoice < ApplicationRecord
+end
+
+class Customer < ApplicationRecord
+end

@@ -1,0 +1,6 @@
+class Account < ApplicationRecord
+end
+
+class LedgerEntry < ApplicationRecord
+  belongs_to :account
+end

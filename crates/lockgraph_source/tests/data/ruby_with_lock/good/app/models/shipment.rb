@@ -1,0 +1,3 @@
+class Shipment < ApplicationRecord
+  belongs_to :order
+end

@@ -1,0 +1,4 @@
+//! Use cases: one transaction each.
+
+pub mod refund;
+pub mod transfer;
