@@ -6,6 +6,9 @@
 //! `cargo bench -p lockgraph_source --bench scan -- extract_200k` for the per-language runs.
 //! `scripts/bench-source.sh` times the whole `lockgraph check` per language.
 
+// Each generator is also an example binary of its own, so each includes `examples/common`.
+#![allow(clippy::duplicate_mod)]
+
 use divan::counter::ItemsCount;
 use lockgraph_core::Schema;
 use lockgraph_source::{SourceFile, SourceOptions, extract, parse_files};

@@ -13,19 +13,12 @@
 
 use std::fmt::Write as _;
 
+#[path = "common/mod.rs"]
+mod common;
+
 /// Generated files: (display path, text), about `lines` lines in total.
 pub fn generate(lines: usize) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut total = 0;
-    let mut app = 0;
-    while total < lines {
-        for (name, text) in app_files(app) {
-            total += text.lines().count();
-            out.push((name, text));
-        }
-        app += 1;
-    }
-    out
+    common::generate(lines, app_files)
 }
 
 fn app_files(n: usize) -> Vec<(String, String)> {
@@ -362,27 +355,5 @@ export async function handle(route: string, req: Request) {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let Some(dir) = args.next() else {
-        eprintln!("usage: gen_js <out-dir> [lines]");
-        std::process::exit(2);
-    };
-    let lines: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(500_000);
-    let files = generate(lines);
-    let mut written = 0;
-    for (name, text) in &files {
-        let path = std::path::Path::new(&dir).join(name);
-        if let Some(parent) = path.parent()
-            && let Err(e) = std::fs::create_dir_all(parent)
-        {
-            eprintln!("{}: {e}", parent.display());
-            std::process::exit(2);
-        }
-        if let Err(e) = std::fs::write(&path, text) {
-            eprintln!("{}: {e}", path.display());
-            std::process::exit(2);
-        }
-        written += text.lines().count();
-    }
-    println!("wrote {} files, {written} lines to {dir}", files.len());
+    common::main("gen_js", generate);
 }

@@ -7,18 +7,16 @@
 //! by [`MAX_DEPTH`]; deeper nesting is skipped rather than overflowing the stack.
 
 use crate::ir::{
-    CallIr, CallTarget, ClassIr, FieldDecl, FuncIr, ModelDecl, ModuleIr, Op, OrmKind, SiteBody,
-    SiteIr,
+    CallTarget, ClassIr, FieldDecl, FuncIr, ModelDecl, ModuleIr, Op, OrmKind, SiteBody, SiteIr,
 };
+use crate::lang::common::{self, MAX_DEPTH, Ordered};
 use crate::orm::{Action, Filter, FilterOp, LockSpec, OrmStmt, Strength, Value};
 use crate::sqltext::{
     Arg, Args, Part, SqlExpr, brace_format, concat, percent_format, push, unescape,
 };
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use tree_sitter::Node;
 
-/// Deepest syntax nesting lowered (statements and expressions together).
-pub(crate) const MAX_DEPTH: usize = 150;
 /// Longest method chain (`a.b().c()…`) read.
 const MAX_CHAIN: usize = 64;
 
@@ -104,29 +102,6 @@ pub(crate) struct Lowerer<'s> {
     ordered: Ordered,
 }
 
-/// What the current function knows about key order.
-#[derive(Clone, Debug, Default)]
-struct Ordered {
-    /// Names holding one value of a sorted sequence: a loop variable over sorted keys, or a
-    /// name of a sorted pair (`first, second = sorted([a, b])`, `lo, hi = min(…), max(…)`).
-    vals: FxHashSet<String>,
-    /// Names holding a sorted sequence (`ids = sorted(…)`, `ids.sort()`).
-    seqs: FxHashSet<String>,
-    /// Loops over sorted keys the lowering is in.
-    loops: usize,
-}
-
-impl Ordered {
-    /// Whether the Python expression `e` is (an attribute of) an ordered value.
-    fn mentions(&self, e: &str) -> bool {
-        let head = e
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .next()
-            .unwrap_or("");
-        self.vals.contains(head)
-    }
-}
-
 /// Methods of a SQLAlchemy result that give the loaded object(s).
 const RESULT_METHODS: &[&str] = &[
     "scalar_one",
@@ -178,30 +153,16 @@ impl<'s> Lowerer<'s> {
     }
 
     fn text(&self, n: Node<'_>) -> &'s str {
-        self.src.get(n.byte_range()).unwrap_or("")
+        common::text(self.src, n)
     }
 
     fn line(n: Node<'_>) -> u32 {
-        u32::try_from(n.start_position().row).unwrap_or(u32::MAX - 1) + 1
-    }
-
-    fn short_module(&self) -> &str {
-        self.module.rsplit('.').next().unwrap_or(&self.module)
+        common::line(n)
     }
 
     /// Lowers the whole module.
     pub(crate) fn lower_module(&mut self, root: Node<'_>) {
-        let display = self.short_module().to_string();
-        self.ir.funcs.push(FuncIr {
-            name: "<module>".into(),
-            class: None,
-            parent: None,
-            display,
-            line: 1,
-            body: Vec::new(),
-            autobegin: false,
-            is_module: true,
-        });
+        self.ir = common::module_ir(&self.module);
         let mut ops = Vec::new();
         let mut cursor = root.walk();
         for child in root.named_children(&mut cursor) {
@@ -224,58 +185,29 @@ impl<'s> Lowerer<'s> {
     }
 
     fn site(&mut self, line: u32, body: SiteBody, many: bool) -> u32 {
-        let id = u32::try_from(self.ir.sites.len()).unwrap_or(u32::MAX);
-        let ordered = self.ordered.loops > 0
-            || match &body {
-                SiteBody::Orm(o) => o
-                    .filters
-                    .iter()
-                    .filter_map(|f| f.value.as_deref())
-                    .any(|v| self.ordered.mentions(v)),
-                SiteBody::Raw(_) => false,
-            };
-        self.ir.sites.push(SiteIr {
-            line,
-            func: self.cur,
-            many,
-            body,
-            args: None,
-            ordered,
-        });
-        id
+        self.site_with(line, body, many, None)
     }
 
     /// A raw SQL site with the parameters the call shows.
     fn raw_site(&mut self, line: u32, sql: SqlExpr, many: bool, args: Option<Args>) -> u32 {
-        let id = self.site(line, SiteBody::Raw(sql), many);
-        if let Some(site) = self.ir.sites.get_mut(id as usize) {
-            if let Some(a) = &args {
-                let exprs = a
-                    .positional
-                    .iter()
-                    .chain(&a.seq)
-                    .flatten()
-                    .chain(a.named.iter().flatten().map(|(_, a)| a));
-                site.ordered |= exprs
-                    .filter_map(|a| match a {
-                        Arg::Expr(e) => Some(e),
-                        Arg::Lit(_) => None,
-                    })
-                    .any(|e| self.ordered.mentions(e));
-            }
-            site.args = args;
-        }
-        id
+        self.site_with(line, SiteBody::Raw(sql), many, args)
+    }
+
+    fn site_with(&mut self, line: u32, body: SiteBody, many: bool, args: Option<Args>) -> u32 {
+        let ordered = self.ordered.site(&body, args.as_ref(), &[]);
+        let site = SiteIr {
+            line,
+            func: self.cur,
+            many,
+            body,
+            args,
+            ordered,
+        };
+        common::push_site(&mut self.ir, site)
     }
 
     fn call(&mut self, target: CallTarget, line: u32) -> u32 {
-        let id = u32::try_from(self.ir.calls.len()).unwrap_or(u32::MAX);
-        self.ir.calls.push(CallIr {
-            func: self.cur,
-            target,
-            line,
-        });
-        id
+        common::push_call(&mut self.ir, self.cur, target, line)
     }
 
     fn mark_autobegin(&mut self) {
@@ -589,23 +521,8 @@ impl<'s> Lowerer<'s> {
             .to_string();
         let idx = u32::try_from(self.ir.funcs.len()).unwrap_or(u32::MAX);
         let parent = (self.cur != 0).then_some(self.cur);
-        let display = match (parent, self.class) {
-            (Some(p), _) if !in_class => format!(
-                "{}.{name}",
-                self.ir
-                    .funcs
-                    .get(p as usize)
-                    .map_or("", |f| f.display.as_str())
-            ),
-            (_, Some(c)) => format!(
-                "{}.{name}",
-                self.ir
-                    .classes
-                    .get(c as usize)
-                    .map_or("", |c| c.name.as_str())
-            ),
-            _ => format!("{}.{name}", self.short_module()),
-        };
+        let display =
+            common::func_display(&self.ir, &self.module, parent, self.class, in_class, &name);
         self.ir.funcs.push(FuncIr {
             name: name.clone(),
             class: self.class,

@@ -137,13 +137,19 @@ pub(crate) fn brace_format(expr: SqlExpr) -> SqlExpr {
     out
 }
 
-/// Decodes the common backslash escapes of a (non-raw) Python string literal.
-pub(crate) fn unescape(s: &str) -> String {
+/// Decodes the backslash escapes of a string literal's content: `\n`, `\t` and `\r` as in
+/// every language read, any other escape by the language's `other`, given the character after
+/// the backslash (`None`: the text ends in a backslash), the characters after it (to read a
+/// longer escape such as Rust's `\u{…}`) and the text decoded so far.
+pub(crate) fn unescape_with(
+    s: &str,
+    other: impl Fn(Option<char>, &mut std::iter::Peekable<std::str::Chars<'_>>, &mut String),
+) -> String {
     if !s.contains('\\') {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
+    let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         if c != '\\' {
             out.push(c);
@@ -153,16 +159,33 @@ pub(crate) fn unescape(s: &str) -> String {
             Some('n') => out.push('\n'),
             Some('t') => out.push('\t'),
             Some('r') => out.push('\r'),
-            Some('\n') => {}
-            Some(o @ ('\\' | '\'' | '"')) => out.push(o),
-            Some(o) => {
-                out.push('\\');
-                out.push(o);
-            }
-            None => out.push('\\'),
+            o => other(o, &mut chars, &mut out),
         }
     }
     out
+}
+
+/// The escapes of a quoted string beyond `\n`, `\t`, `\r` (for [`unescape_with`]) as Python
+/// and Go read them: `\\`, `\'` and `\"` are the character, any other escape is kept as
+/// written.
+pub(crate) fn quotes_escape(o: Option<char>, out: &mut String) {
+    match o {
+        Some(o @ ('\\' | '\'' | '"')) => out.push(o),
+        Some(o) => {
+            out.push('\\');
+            out.push(o);
+        }
+        None => out.push('\\'),
+    }
+}
+
+/// Decodes the common backslash escapes of a (non-raw) Python string literal (a backslash at a
+/// line end continues the line).
+pub(crate) fn unescape(s: &str) -> String {
+    unescape_with(s, |o, _, out| match o {
+        Some('\n') => {}
+        o => quotes_escape(o, out),
+    })
 }
 
 /// Words after which a name is a relation: a hole there makes the statement's target unknown.

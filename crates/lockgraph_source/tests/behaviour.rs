@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{files, lock_list, render, run, table_order};
+use common::{files, lock_list, ordered_flags, render, run, table_order};
 use lockgraph_core::{DiagnosticKind, ReferentialAction, RelationName, TransactionKind};
 use lockgraph_source::{SourceOptions, extract, model_schema};
 
@@ -544,11 +544,7 @@ def pay(account_id):
 
 /// Statement texts of `src` (one file), in line order.
 fn texts(src: &str) -> Vec<String> {
-    run(&files(&[("app.py", src)]))
-        .statements
-        .iter()
-        .map(|s| s.text.to_string())
-        .collect()
+    common::texts(&run(&files(&[("app.py", src)])))
 }
 
 #[test]
@@ -703,21 +699,6 @@ fn sqlalchemy_async_results_give_the_loaded_object() {
     }
 }
 
-/// `ordered` of every row lock with a key, per transaction.
-fn ordered_flags(src: &str) -> Vec<Vec<(String, bool)>> {
-    let ext = run(&files(&[("app.py", src)]));
-    ext.transactions
-        .iter()
-        .map(|t| {
-            t.locks
-                .iter()
-                .filter(|l| l.implicit.is_none())
-                .filter_map(|l| Some((l.target.to_string(), l.target.key()?.ordered)))
-                .collect()
-        })
-        .collect()
-}
-
 #[test]
 fn locks_over_sorted_keys_are_ordered() {
     // A loop over `sorted(…)`, over a list sorted earlier, or over a list `.sort()`ed.
@@ -734,7 +715,7 @@ async def bump(conn, ids):
 "#
         );
         assert_eq!(
-            ordered_flags(&src),
+            ordered_flags("app.py", &src),
             [[("counters rows (id = $1)".to_string(), true)]],
             "{iter}"
         );
@@ -747,7 +728,7 @@ async def bump(conn, ids):
             await conn.execute("UPDATE counters SET n = n + 1 WHERE id = $1", k)
 "#;
     assert_eq!(
-        ordered_flags(src),
+        ordered_flags("app.py", src),
         [[("counters rows (id = $1)".to_string(), false)]]
     );
 }
@@ -768,7 +749,7 @@ async def transfer(conn, src, dst, amount):
         await conn.execute("UPDATE accounts SET balance = balance - $1 WHERE id = $2", amount, src)
 "#
         );
-        let flags = ordered_flags(&src);
+        let flags = ordered_flags("app.py", &src);
         assert_eq!(flags.len(), 1, "{pair}");
         let got: Vec<(&str, bool)> = flags[0].iter().map(|(t, o)| (t.as_str(), *o)).collect();
         assert_eq!(

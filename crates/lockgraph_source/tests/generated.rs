@@ -8,23 +8,11 @@ mod common;
 mod gen_python;
 
 use lockgraph_core::TransactionKind;
-use lockgraph_source::SourceFile;
 
 #[test]
 fn generated_corpus_extracts_cleanly() {
-    let files: Vec<SourceFile> = gen_python::generate(1_000)
-        .into_iter()
-        .map(|(name, text)| SourceFile { name, text })
-        .collect();
-    let ext = common::run(&files);
-    assert!(ext.warnings.is_empty(), "{:?}", ext.warnings);
-    assert!(ext.diagnostics.is_empty(), "{:?}", ext.diagnostics);
-    let app0: Vec<String> = ext
-        .transactions
-        .iter()
-        .filter(|t| t.location.path.starts_with("app0/"))
-        .map(|t| format!("{} {:?} {}", t.name, t.kind, t.locks.len()))
-        .collect();
+    let files = common::generated(gen_python::generate(1_000));
+    let (ext, app0) = common::run_generated(&files, |t| t.locks.len().to_string());
     insta::assert_snapshot!(app0.join("\n"));
     assert!(
         ext.transactions

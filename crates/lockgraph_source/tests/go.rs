@@ -2,51 +2,46 @@
 //! behaviour of the lowering on small inputs (lock order and lines, placeholders and
 //! arguments, scopes, `defer`, error checks, branches, loops, suppressions, depth).
 
+#[macro_use]
 mod common;
 
 #[allow(dead_code)]
 #[path = "../examples/gen_go.rs"]
 mod gen_go;
 
-/// Extracts both variants of a pattern, checks `code` fires only for `bad`, and snapshots
-/// both renderings.
-fn check_pair(pattern: &str, code: &str) {
-    insta::assert_snapshot!(pattern, common::check_pair(pattern, code));
-}
-
 #[test]
 fn database_sql_begin_tx_defer_rollback_and_mysql_placeholders() {
-    check_pair("go_database_sql", "LG101");
+    check_pair!("go_database_sql", "LG101");
 }
 
 #[test]
 fn pgx_begin_func_and_pool_begin_across_files() {
-    check_pair("go_pgx", "LG101");
+    check_pair!("go_pgx", "LG101");
 }
 
 #[test]
 fn sqlx_must_begin_get_select_named_exec() {
-    check_pair("go_sqlx", "LG101");
+    check_pair!("go_sqlx", "LG101");
 }
 
 #[test]
 fn calls_across_packages_struct_fields_and_split_methods() {
-    check_pair("go_cross_package", "LG101");
+    check_pair!("go_cross_package", "LG101");
 }
 
 #[test]
 fn sql_in_constants_raw_strings_concatenation_and_sprintf() {
-    check_pair("go_sql_strings", "LG101");
+    check_pair!("go_sql_strings", "LG101");
 }
 
 #[test]
 fn switch_and_if_branches() {
-    check_pair("go_branches", "LG101");
+    check_pair!("go_branches", "LG101");
 }
 
 #[test]
 fn loop_over_unsorted_keys() {
-    check_pair("go_loop_sorted", "LG103");
+    check_pair!("go_loop_sorted", "LG103");
 }
 
 use common::{files, lock_list, render, run, table_order};
@@ -585,19 +580,8 @@ fn deep_and_broken_inputs_do_not_blow_up() {
 
 #[test]
 fn generated_corpus_extracts_cleanly() {
-    let files: Vec<lockgraph_source::SourceFile> = gen_go::generate(1_000)
-        .into_iter()
-        .map(|(name, text)| lockgraph_source::SourceFile { name, text })
-        .collect();
-    let ext = run(&files);
-    assert!(ext.warnings.is_empty(), "{:?}", ext.warnings);
-    assert!(ext.diagnostics.is_empty(), "{:?}", ext.diagnostics);
-    let app0: Vec<String> = ext
-        .transactions
-        .iter()
-        .filter(|t| t.location.path.starts_with("app0/"))
-        .map(|t| format!("{} {:?} {}", t.name, t.kind, lock_list(t).join(", ")))
-        .collect();
+    let files = common::generated(gen_go::generate(1_000));
+    let (_, app0) = common::run_generated(&files, |t| lock_list(t).join(", "));
     insta::assert_snapshot!(app0.join("\n"));
 }
 

@@ -1,6 +1,7 @@
 //! Java and Kotlin: fixture pairs (a `bad` tree where the rule fires, a `good` tree where it
 //! does not, with a snapshot of what is extracted) and behaviour tests.
 
+#[macro_use]
 mod common;
 
 #[allow(dead_code)]
@@ -10,53 +11,49 @@ mod gen_java;
 use common::{files, lock_list, render, run};
 use lockgraph_core::TransactionKind;
 
-fn check_pair(pattern: &str, code: &str) {
-    insta::assert_snapshot!(pattern, common::check_pair(pattern, code));
-}
-
 #[test]
 fn java_jdbc_set_auto_commit_prepare_and_commit() {
-    check_pair("java_jdbc", "LG101");
+    check_pair!("java_jdbc", "LG101");
 }
 
 #[test]
 fn kotlin_jdbc_use_blocks_and_auto_commit_property() {
-    check_pair("kotlin_jdbc", "LG101");
+    check_pair!("kotlin_jdbc", "LG101");
 }
 
 #[test]
 fn java_spring_transactional_and_jdbc_template() {
-    check_pair("java_spring", "LG101");
+    check_pair!("java_spring", "LG101");
 }
 
 #[test]
 fn kotlin_spring_transactional_and_named_parameters() {
-    check_pair("kotlin_spring", "LG101");
+    check_pair!("kotlin_spring", "LG101");
 }
 
 #[test]
 fn java_jpa_repository_lock_and_native_query() {
-    check_pair("java_jpa", "LG101");
+    check_pair!("java_jpa", "LG101");
 }
 
 #[test]
 fn java_entity_manager_find_lock_and_setters() {
-    check_pair("java_entity_manager", "LG101");
+    check_pair!("java_entity_manager", "LG101");
 }
 
 #[test]
 fn java_constants_across_files_text_blocks_and_format() {
-    check_pair("java_constants", "LG101");
+    check_pair!("java_constants", "LG101");
 }
 
 #[test]
 fn java_loop_over_unsorted_keys() {
-    check_pair("java_loop", "LG103");
+    check_pair!("java_loop", "LG103");
 }
 
 #[test]
 fn java_interface_dispatches_to_its_implementation() {
-    check_pair("java_interface", "LG101");
+    check_pair!("java_interface", "LG101");
 }
 
 // ----- behaviour ---------------------------------------------------------------------------------
@@ -366,19 +363,8 @@ fn jpa_derived_finders_and_entity_tables() {
 
 #[test]
 fn generated_corpus_extracts_cleanly() {
-    let fs: Vec<lockgraph_source::SourceFile> = gen_java::generate(600)
-        .into_iter()
-        .map(|(name, text)| lockgraph_source::SourceFile { name, text })
-        .collect();
-    let out = run(&fs);
-    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
-    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
-    let app0: Vec<String> = out
-        .transactions
-        .iter()
-        .filter(|t| t.location.path.starts_with("app0/"))
-        .map(|t| format!("{} {:?} {}", t.name, t.kind, t.locks.len()))
-        .collect();
+    let fs = common::generated(gen_java::generate(600));
+    let (out, app0) = common::run_generated(&fs, |t| t.locks.len().to_string());
     insta::assert_snapshot!("generated_app0", app0.join("\n"));
     assert!(
         out.transactions

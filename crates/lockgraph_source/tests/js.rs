@@ -1,52 +1,42 @@
 //! JavaScript / TypeScript front-end: fixture pairs per driver/ORM pattern and behaviour on
 //! small inputs.
 
+#[macro_use]
 mod common;
 
 #[allow(dead_code)]
 #[path = "../examples/gen_js.rs"]
 mod gen_js;
 
-use common::{files, lock_list, render, run, table_order};
+use common::{files, lock_list, render, run, table_order, texts};
 use lockgraph_core::{DiagnosticKind, TransactionKind};
-
-/// Extracts both variants of a pattern, checks `code` fires only for `bad`, and snapshots
-/// both renderings.
-fn check_pair(pattern: &str, code: &str) {
-    insta::assert_snapshot!(pattern, common::check_pair(pattern, code));
-}
 
 #[test]
 fn js_pg_begin_commit_across_files() {
-    check_pair("js_pg", "LG101");
+    check_pair!("js_pg", "LG101");
 }
 
 #[test]
 fn js_knex_transaction_callback_and_builders() {
-    check_pair("js_knex", "LG101");
+    check_pair!("js_knex", "LG101");
 }
 
 #[test]
 fn js_prisma_interactive_and_batch_transactions() {
-    check_pair("js_prisma", "LG101");
+    check_pair!("js_prisma", "LG101");
 }
 
 #[test]
 fn js_sequelize_managed_and_unmanaged_transactions() {
-    check_pair("js_sequelize", "LG101");
+    check_pair!("js_sequelize", "LG101");
 }
 
 #[test]
 fn js_loop_over_unsorted_keys() {
-    check_pair("js_loop", "LG103");
+    check_pair!("js_loop", "LG103");
 }
 
 // ----- behaviour -------------------------------------------------------------------------------
-
-/// Statement texts of an extraction, in file and line order.
-fn texts(ext: &lockgraph_source::Extraction) -> Vec<String> {
-    ext.statements.iter().map(|s| s.text.to_string()).collect()
-}
 
 #[test]
 fn pg_begin_commit_across_files_with_lines() {
@@ -535,19 +525,8 @@ fn syntax_errors_skip_the_file() {
 
 #[test]
 fn generated_corpus_extracts_cleanly() {
-    let files: Vec<lockgraph_source::SourceFile> = gen_js::generate(1_000)
-        .into_iter()
-        .map(|(name, text)| lockgraph_source::SourceFile { name, text })
-        .collect();
-    let ext = run(&files);
-    assert!(ext.warnings.is_empty(), "{:?}", ext.warnings);
-    assert!(ext.diagnostics.is_empty(), "{:?}", ext.diagnostics);
-    let app0: Vec<String> = ext
-        .transactions
-        .iter()
-        .filter(|t| t.location.path.starts_with("app0/"))
-        .map(|t| format!("{} {:?} {}", t.name, t.kind, t.locks.len()))
-        .collect();
+    let files = common::generated(gen_js::generate(1_000));
+    let (_, app0) = common::run_generated(&files, |t| t.locks.len().to_string());
     insta::assert_snapshot!(app0.join("\n"));
 }
 
@@ -556,10 +535,7 @@ fn generated_corpus_extracts_cleanly() {
 #[test]
 #[ignore = "measurement"]
 fn generated_corpus_throughput() {
-    let files: Vec<lockgraph_source::SourceFile> = gen_js::generate(200_000)
-        .into_iter()
-        .map(|(name, text)| lockgraph_source::SourceFile { name, text })
-        .collect();
+    let files = common::generated(gen_js::generate(200_000));
     let lines: usize = files.iter().map(|f| f.text.lines().count()).sum();
     let start = std::time::Instant::now();
     let parsed = lockgraph_source::parse_files(&files);

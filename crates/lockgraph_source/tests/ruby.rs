@@ -2,6 +2,7 @@
 //! `bad` only) and behaviour tests of the lowering — lock order and lines, parameters, scopes,
 //! branches, loops, model tables, suppressions, depth.
 
+#[macro_use]
 mod common;
 
 #[allow(dead_code)]
@@ -12,58 +13,54 @@ use common::{files, lock_list, render, run};
 use lockgraph_core::{RelationName, TransactionKind};
 use lockgraph_source::{SourceOptions, extract, model_schema};
 
-fn check_pair(pattern: &str, code: &str) {
-    insta::assert_snapshot!(pattern, common::check_pair(pattern, code));
-}
-
 #[test]
 fn transaction_forms_and_nested_savepoint() {
-    check_pair("ruby_transaction", "LG101");
+    check_pair!("ruby_transaction", "LG101");
 }
 
 #[test]
 fn with_lock_and_lock_bang() {
-    check_pair("ruby_with_lock", "LG101");
+    check_pair!("ruby_with_lock", "LG101");
 }
 
 #[test]
 fn lock_for_share_then_update_is_an_upgrade() {
-    check_pair("ruby_lock_upgrade", "LG102");
+    check_pair!("ruby_lock_upgrade", "LG102");
 }
 
 #[test]
 fn multi_row_lock_without_order() {
-    check_pair("ruby_multi_row", "LG103");
+    check_pair!("ruby_multi_row", "LG103");
 }
 
 #[test]
 fn loop_over_unsorted_ids() {
-    check_pair("ruby_loop", "LG103");
+    check_pair!("ruby_loop", "LG103");
 }
 
 #[test]
 fn class_level_writes() {
-    check_pair("ruby_writes", "LG101");
+    check_pair!("ruby_writes", "LG101");
 }
 
 #[test]
 fn raw_sql_find_by_sql_execute_heredoc() {
-    check_pair("ruby_raw_sql", "LG101");
+    check_pair!("ruby_raw_sql", "LG101");
 }
 
 #[test]
 fn service_objects_across_files() {
-    check_pair("ruby_service_objects", "LG101");
+    check_pair!("ruby_service_objects", "LG101");
 }
 
 #[test]
 fn model_table_names() {
-    check_pair("ruby_models", "LG101");
+    check_pair!("ruby_models", "LG101");
 }
 
 #[test]
 fn branches_and_early_exits() {
-    check_pair("ruby_branches", "LG101");
+    check_pair!("ruby_branches", "LG101");
 }
 
 const MODELS: &str = r#"
@@ -508,19 +505,8 @@ fn deep_nesting_does_not_overflow() {
 
 #[test]
 fn generated_corpus_extracts_cleanly() {
-    let fs: Vec<lockgraph_source::SourceFile> = gen_ruby::generate(1_000)
-        .into_iter()
-        .map(|(name, text)| lockgraph_source::SourceFile { name, text })
-        .collect();
-    let ext = run(&fs);
-    assert!(ext.warnings.is_empty(), "{:?}", ext.warnings);
-    assert!(ext.diagnostics.is_empty(), "{:?}", ext.diagnostics);
-    let app0: Vec<String> = ext
-        .transactions
-        .iter()
-        .filter(|t| t.location.path.starts_with("app0/"))
-        .map(|t| format!("{} {:?} {}", t.name, t.kind, t.locks.len()))
-        .collect();
+    let fs = common::generated(gen_ruby::generate(1_000));
+    let (ext, app0) = common::run_generated(&fs, |t| t.locks.len().to_string());
     insta::assert_snapshot!(app0.join("\n"));
     assert!(
         ext.transactions

@@ -2,38 +2,35 @@
 //! lowering on small inputs (lock order and lines, arguments, scopes, paths, loops, suppressions,
 //! bounds).
 
+#[macro_use]
 mod common;
 
-use common::{files, lock_list, render, run};
+use common::{files, lock_list, ordered_flags, render, run};
 use lockgraph_core::{DiagnosticKind, TransactionKind};
-
-fn check_pair(pattern: &str, code: &str) {
-    insta::assert_snapshot!(pattern, common::check_pair(pattern, code));
-}
 
 #[test]
 fn sqlx_query_bind_macro_across_files() {
-    check_pair("rust_sqlx", "LG101");
+    check_pair!("rust_sqlx", "LG101");
 }
 
 #[test]
 fn tokio_postgres_transaction_slices_and_batch_begin() {
-    check_pair("rust_tokio_postgres", "LG101");
+    check_pair!("rust_tokio_postgres", "LG101");
 }
 
 #[test]
 fn diesel_transaction_closures_dsl_and_sql_query() {
-    check_pair("rust_diesel", "LG101");
+    check_pair!("rust_diesel", "LG101");
 }
 
 #[test]
 fn struct_fields_trait_defaults_and_constructors() {
-    check_pair("rust_struct_repo", "LG101");
+    check_pair!("rust_struct_repo", "LG101");
 }
 
 #[test]
 fn loop_over_unsorted_ids_is_unordered() {
-    check_pair("rust_loop", "LG103");
+    check_pair!("rust_loop", "LG103");
 }
 
 /// `path:line` of every lock's statement, per transaction, with the lock.
@@ -230,21 +227,6 @@ pub async fn settle(pool: &PgPool, ids: Vec<i64>, refund: bool) -> sqlx::Result<
     assert!(looped.is_some_and(|l| l.ends_with(" *")), "{paths:?}");
 }
 
-/// `ordered` of every row lock with a key, per transaction.
-fn ordered_flags(src: &str) -> Vec<Vec<(String, bool)>> {
-    let ext = run(&files(&[("src/app.rs", src)]));
-    ext.transactions
-        .iter()
-        .map(|t| {
-            t.locks
-                .iter()
-                .filter(|l| l.implicit.is_none())
-                .filter_map(|l| Some((l.target.to_string(), l.target.key()?.ordered)))
-                .collect()
-        })
-        .collect()
-}
-
 #[test]
 fn sorted_keys_and_pairs_are_ordered() {
     for (setup, iter) in [
@@ -268,7 +250,7 @@ async fn bump(pool: &PgPool, mut ids: Vec<i64>) -> sqlx::Result<()> {{
         );
         let sorted = !setup.is_empty() || iter.contains("sorted");
         assert_eq!(
-            ordered_flags(&src),
+            ordered_flags("src/app.rs", &src),
             [[("counters rows (id = $1)".to_string(), sorted)]],
             "{setup} {iter}"
         );
@@ -288,7 +270,7 @@ async fn swap(pool: &PgPool, from: i64, to: i64) -> sqlx::Result<()> {{
 }}
 "#
         );
-        let flags = ordered_flags(&src);
+        let flags = ordered_flags("src/app.rs", &src);
         assert!(
             flags.iter().flatten().all(|(_, o)| *o) && !flags.is_empty(),
             "{pair}: {flags:?}"

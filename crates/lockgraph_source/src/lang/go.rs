@@ -60,9 +60,9 @@
 //! taken only on them (compensating writes) are not seen. Query builders (squirrel, goqu) and
 //! ORMs (gorm, ent, bun) are not read.
 
-use crate::ir::{CallIr, CallTarget, ClassIr, FuncIr, ModuleIr, Op, SiteBody, SiteIr};
-use crate::lang::common::{self, MAX_DEPTH, line};
-use crate::sqltext::{Arg, Args, Part, SqlExpr, concat, percent_format};
+use crate::ir::{CallTarget, ClassIr, FuncIr, ModuleIr, Op, SiteBody, SiteIr};
+use crate::lang::common::{self, MAX_DEPTH, Ordered, line};
+use crate::sqltext::{self, Arg, Args, Part, SqlExpr, concat, percent_format};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tree_sitter::Node;
 
@@ -289,29 +289,7 @@ fn is_error_name(s: &str) -> bool {
 
 /// Decodes the escapes of an interpreted Go string literal's content.
 fn unescape(s: &str) -> String {
-    if !s.contains('\\') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some(o @ ('\\' | '\'' | '"')) => out.push(o),
-            Some(o) => {
-                out.push('\\');
-                out.push(o);
-            }
-            None => out.push('\\'),
-        }
-    }
-    out
+    sqltext::unescape_with(s, |o, _, out| sqltext::quotes_escape(o, out))
 }
 
 /// What a local variable is known to hold.
@@ -341,28 +319,6 @@ enum Recv {
     Prepared(SqlExpr),
     /// Not known: SQL when the method runs SQL, else a user call.
     Unknown(CallTarget),
-}
-
-/// What the current function knows about key order.
-#[derive(Clone, Debug, Default)]
-struct Ordered {
-    /// Names holding one value of a sorted sequence or a sorted pair.
-    vals: FxHashSet<String>,
-    /// Names holding a sorted sequence.
-    seqs: FxHashSet<String>,
-    /// Loops over sorted keys the lowering is in.
-    loops: usize,
-}
-
-impl Ordered {
-    /// Whether the Go expression `e` is (a field or element of) an ordered value.
-    fn mentions(&self, e: &str) -> bool {
-        let head = e
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .next()
-            .unwrap_or("");
-        self.vals.contains(head)
-    }
 }
 
 /// One struct type declared in the file: field → type as written.
@@ -1741,33 +1697,21 @@ impl<'s> Lower<'s> {
     // ----- IR ---------------------------------------------------------------------------------
 
     fn call(&mut self, target: CallTarget, line: u32) -> u32 {
-        let id = self.ir.calls.len() as u32;
-        self.ir.calls.push(CallIr {
-            func: self.cur,
-            target,
-            line,
-        });
-        id
+        common::push_call(&mut self.ir, self.cur, target, line)
     }
 
     fn raw_site(&mut self, line: u32, sql: SqlExpr, args: Option<Args>, ops: &mut Vec<Op>) {
-        let mentions = args.as_ref().is_some_and(|a| {
-            a.positional
-                .iter()
-                .flatten()
-                .chain(a.named.iter().flatten().map(|(_, a)| a))
-                .any(|a| matches!(a, Arg::Expr(e) if self.ordered.mentions(e)))
-        });
-        let id = self.ir.sites.len() as u32;
-        self.ir.sites.push(SiteIr {
+        let body = SiteBody::Raw(sql);
+        let ordered = self.ordered.site(&body, args.as_ref(), &[]);
+        let site = SiteIr {
             line,
             func: self.cur,
             many: false,
-            body: SiteBody::Raw(sql),
+            body,
             args,
-            ordered: self.ordered.loops > 0 || mentions,
-        });
-        ops.push(Op::Sql(id));
+            ordered,
+        };
+        ops.push(Op::Sql(common::push_site(&mut self.ir, site)));
     }
 }
 

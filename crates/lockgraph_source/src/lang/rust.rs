@@ -60,9 +60,9 @@
 //! token trees. Inline `mod x { … }` blocks are read as part of their file. A `dyn Trait` field
 //! whose method several types implement is not resolved.
 
-use crate::ir::{CallIr, CallTarget, ClassIr, FieldDecl, FuncIr, ModelDecl, ModuleIr, Op, OrmKind};
+use crate::ir::{CallTarget, ClassIr, FieldDecl, FuncIr, ModelDecl, ModuleIr, Op, OrmKind};
 use crate::ir::{SiteBody, SiteIr};
-use crate::lang::common::{self, MAX_DEPTH};
+use crate::lang::common::{self, MAX_DEPTH, Ordered};
 use crate::orm::{Filter, FilterOp, LockSpec, OrmStmt, Strength, Value};
 use crate::sqltext::{self, Arg, Args, Part, SqlExpr};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -146,27 +146,6 @@ struct Query {
     sql: SqlExpr,
     args: Vec<Arg>,
     line: u32,
-}
-
-/// Key order known in the current function.
-#[derive(Clone, Debug, Default)]
-struct Ordered {
-    /// Names holding one value of a sorted sequence or of a sorted pair.
-    vals: FxHashSet<String>,
-    /// Names holding a sorted sequence.
-    seqs: FxHashSet<String>,
-    /// Loops over sorted keys the lowering is in.
-    loops: usize,
-}
-
-impl Ordered {
-    fn mentions(&self, e: &str) -> bool {
-        let head = e
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .next()
-            .unwrap_or("");
-        self.vals.contains(head)
-    }
 }
 
 /// One link of a method chain.
@@ -1637,13 +1616,7 @@ impl<'s> Lowerer<'s> {
     }
 
     fn call(&mut self, target: CallTarget, line: u32) -> u32 {
-        let id = u32::try_from(self.ir.calls.len()).unwrap_or(u32::MAX);
-        self.ir.calls.push(CallIr {
-            func: self.cur,
-            target,
-            line,
-        });
-        id
+        common::push_call(&mut self.ir, self.cur, target, line)
     }
 
     // ----- macros -------------------------------------------------------------------------------
@@ -2042,37 +2015,24 @@ impl<'s> Lowerer<'s> {
     // ----- sites and arguments ------------------------------------------------------------------
 
     fn raw_site(&mut self, line: u32, sql: SqlExpr, args: Option<Args>) -> u32 {
-        let ordered = self.ordered.loops > 0
-            || args.as_ref().is_some_and(|a| {
-                a.positional
-                    .iter()
-                    .flatten()
-                    .any(|a| matches!(a, Arg::Expr(e) if self.ordered.mentions(e)))
-            });
-        self.push_site(line, SiteBody::Raw(sql), args, ordered)
+        self.push_site(line, SiteBody::Raw(sql), args)
     }
 
     fn orm_site(&mut self, line: u32, stmt: OrmStmt) -> u32 {
-        let ordered = self.ordered.loops > 0
-            || stmt
-                .filters
-                .iter()
-                .filter_map(|f| f.value.as_deref())
-                .any(|v| self.ordered.mentions(v));
-        self.push_site(line, SiteBody::Orm(stmt), None, ordered)
+        self.push_site(line, SiteBody::Orm(stmt), None)
     }
 
-    fn push_site(&mut self, line: u32, body: SiteBody, args: Option<Args>, ordered: bool) -> u32 {
-        let id = u32::try_from(self.ir.sites.len()).unwrap_or(u32::MAX);
-        self.ir.sites.push(SiteIr {
+    fn push_site(&mut self, line: u32, body: SiteBody, args: Option<Args>) -> u32 {
+        let ordered = self.ordered.site(&body, args.as_ref(), &[]);
+        let site = SiteIr {
             line,
             func: self.cur,
             many: false,
             body,
             args,
             ordered,
-        });
-        id
+        };
+        common::push_site(&mut self.ir, site)
     }
 
     /// One argument: a literal as SQL text, else the expression (references and derefs
@@ -2333,51 +2293,36 @@ fn normalize(t: &str) -> String {
 
 /// Decodes the escapes of a Rust string literal (`\n`, `\"`, `\\`, line continuations…).
 fn unescape(s: &str) -> String {
-    if !s.contains('\\') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
+    sqltext::unescape_with(s, |o, chars, out| match o {
+        Some('0') => out.push('\0'),
+        Some('\n') => {
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
         }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('0') => out.push('\0'),
-            Some('\n') => {
-                while chars.peek().is_some_and(|c| c.is_whitespace()) {
-                    chars.next();
+        Some('u') => {
+            let mut hex = String::new();
+            for d in chars.by_ref() {
+                if d == '}' {
+                    break;
+                }
+                if d != '{' {
+                    hex.push(d);
                 }
             }
-            Some('u') => {
-                let mut hex = String::new();
-                for d in chars.by_ref() {
-                    if d == '}' {
-                        break;
-                    }
-                    if d != '{' {
-                        hex.push(d);
-                    }
-                }
-                if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    out.push(ch);
-                }
+            if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                out.push(ch);
             }
-            Some('x') => {
-                let hex: String = chars.by_ref().take(2).collect();
-                if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    out.push(ch);
-                }
-            }
-            Some(o) => out.push(o),
-            None => out.push('\\'),
         }
-    }
-    out
+        Some('x') => {
+            let hex: String = chars.by_ref().take(2).collect();
+            if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                out.push(ch);
+            }
+        }
+        Some(o) => out.push(o),
+        None => out.push('\\'),
+    })
 }
 
 /// The statements of a `batch_execute` string, split at `;` outside quotes (a hole stays in

@@ -170,3 +170,61 @@ pub fn check_pair(pattern: &str, code: &str) -> String {
     }
     rendered
 }
+
+/// `check_pair!(pattern, code)` (with `#[macro_use] mod common;`): [`check_pair`], with a
+/// snapshot of both renderings named after the pattern and taken in the calling test file
+/// (whose name the snapshot keeps).
+#[allow(unused_macros)]
+macro_rules! check_pair {
+    ($pattern:expr, $code:expr) => {{
+        let (pattern, code) = ($pattern, $code);
+        insta::assert_snapshot!(pattern, common::check_pair(pattern, code))
+    }};
+}
+
+/// A generator's files (`examples/gen_<lang>.rs`) as source files.
+pub fn generated(items: Vec<(String, String)>) -> Vec<SourceFile> {
+    items
+        .into_iter()
+        .map(|(name, text)| SourceFile { name, text })
+        .collect()
+}
+
+/// Extracts generated code, checks it has no warnings or diagnostics, and returns the
+/// extraction with one line per transaction of `app0/`: `name kind locks` (`locks` renders
+/// the transaction's locks).
+pub fn run_generated(
+    files: &[SourceFile],
+    locks: impl Fn(&Transaction) -> String,
+) -> (Extraction, Vec<String>) {
+    let ext = run(files);
+    assert!(ext.warnings.is_empty(), "{:?}", ext.warnings);
+    assert!(ext.diagnostics.is_empty(), "{:?}", ext.diagnostics);
+    let app0: Vec<String> = ext
+        .transactions
+        .iter()
+        .filter(|t| t.location.path.starts_with("app0/"))
+        .map(|t| format!("{} {:?} {}", t.name, t.kind, locks(t)))
+        .collect();
+    (ext, app0)
+}
+
+/// Statement texts of an extraction, in file and line order.
+pub fn texts(ext: &Extraction) -> Vec<String> {
+    ext.statements.iter().map(|s| s.text.to_string()).collect()
+}
+
+/// `ordered` of every row lock with a key, per transaction, of one file `name` with `src`.
+pub fn ordered_flags(name: &str, src: &str) -> Vec<Vec<(String, bool)>> {
+    let ext = run(&files(&[(name, src)]));
+    ext.transactions
+        .iter()
+        .map(|t| {
+            t.locks
+                .iter()
+                .filter(|l| l.implicit.is_none())
+                .filter_map(|l| Some((l.target.to_string(), l.target.key()?.ordered)))
+                .collect()
+        })
+        .collect()
+}

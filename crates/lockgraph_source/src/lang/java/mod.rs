@@ -71,7 +71,7 @@
 mod java_syntax;
 mod kotlin_syntax;
 
-use crate::ir::{CallIr, CallTarget, ClassIr, FieldDecl, FuncIr, ModelDecl, ModuleIr, Op, OrmKind};
+use crate::ir::{CallTarget, ClassIr, FieldDecl, FuncIr, ModelDecl, ModuleIr, Op, OrmKind};
 use crate::ir::{SiteBody, SiteIr};
 use crate::lang::common::{self, MAX_DEPTH};
 use crate::orm::{Action, Filter, FilterOp, LockSpec, OrmStmt, Strength, Value};
@@ -422,7 +422,6 @@ impl<'s> Lowerer<'s> {
     }
 
     fn site(&mut self, line: u32, body: SiteBody, many: bool, args: Option<Args>) -> u32 {
-        let id = u32::try_from(self.ir.sites.len()).unwrap_or(u32::MAX);
         let mentions = |e: &str| {
             let head = e
                 .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -430,32 +429,17 @@ impl<'s> Lowerer<'s> {
                 .unwrap_or("");
             matches!(self.vars.get(head), Some(Val::Ordered))
         };
-        let mut ordered = self.ordered_loops > 0;
-        if let Some(a) = &args {
-            ordered |= a
-                .positional
-                .iter()
-                .chain(&a.seq)
-                .flatten()
-                .chain(a.named.iter().flatten().map(|(_, a)| a))
-                .any(|a| matches!(a, Arg::Expr(e) if mentions(e)));
-        }
-        if let SiteBody::Orm(o) = &body {
-            ordered |= o
-                .filters
-                .iter()
-                .filter_map(|f| f.value.as_deref())
-                .any(mentions);
-        }
-        self.ir.sites.push(SiteIr {
+        let ordered =
+            self.ordered_loops > 0 || common::site_mentions(&body, args.as_ref(), mentions);
+        let site = SiteIr {
             line,
             func: self.cur,
             many,
             body,
             args,
             ordered,
-        });
-        id
+        };
+        common::push_site(&mut self.ir, site)
     }
 
     fn sql(&mut self, ops: &mut Vec<Op>, line: u32, sql: SqlExpr, args: Option<Args>, many: bool) {
@@ -474,13 +458,7 @@ impl<'s> Lowerer<'s> {
     }
 
     fn call_op(&mut self, target: CallTarget, line: u32) -> u32 {
-        let id = u32::try_from(self.ir.calls.len()).unwrap_or(u32::MAX);
-        self.ir.calls.push(CallIr {
-            func: self.cur,
-            target,
-            line,
-        });
-        id
+        common::push_call(&mut self.ir, self.cur, target, line)
     }
 
     fn mark_autobegin(&mut self) {

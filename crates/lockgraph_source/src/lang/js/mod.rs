@@ -81,10 +81,10 @@
 mod expr;
 mod orm;
 
-use crate::ir::{CallIr, CallTarget, ClassIr, FuncIr, ModelDecl, ModuleIr, Op, SiteBody, SiteIr};
-use crate::lang::common::{self, MAX_DEPTH};
+use crate::ir::{CallTarget, ClassIr, FuncIr, ModelDecl, ModuleIr, Op, SiteBody, SiteIr};
+use crate::lang::common::{self, MAX_DEPTH, Ordered};
 use crate::orm::OrmStmt;
-use crate::sqltext::{Arg, Args, Part, SqlExpr};
+use crate::sqltext::{Args, Part, SqlExpr};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tree_sitter::Node;
 
@@ -146,28 +146,6 @@ enum Val {
     Lazy(u32),
     /// Something unknown (a parameter, a loop variable): shadows module constants.
     Unknown,
-}
-
-/// What the current function knows about key order.
-#[derive(Clone, Debug, Default)]
-struct Ordered {
-    /// Names holding one value of a sorted sequence.
-    vals: FxHashSet<String>,
-    /// Names holding a sorted sequence.
-    seqs: FxHashSet<String>,
-    /// Loops over sorted keys the lowering is in.
-    loops: usize,
-}
-
-impl Ordered {
-    /// Whether the expression `e` is (a property of) an ordered value.
-    fn mentions(&self, e: &str) -> bool {
-        let head = e
-            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
-            .next()
-            .unwrap_or("");
-        self.vals.contains(head)
-    }
 }
 
 /// One link of a chain `root.a(x).b(y)`.
@@ -304,43 +282,20 @@ impl<'s> Lowerer<'s> {
     // ----- IR building ------------------------------------------------------------------------
 
     fn site(&mut self, line: u32, body: SiteBody, args: Option<Args>) -> u32 {
-        let id = u32::try_from(self.ir.sites.len()).unwrap_or(u32::MAX);
-        let mut ordered = self.ordered.loops > 0;
-        if let SiteBody::Orm(o) = &body {
-            ordered |= o
-                .filters
-                .iter()
-                .filter_map(|f| f.value.as_deref())
-                .any(|v| self.ordered.mentions(v));
-        }
-        if let Some(a) = &args {
-            ordered |= a
-                .positional
-                .iter()
-                .chain(&a.seq)
-                .flatten()
-                .chain(a.named.iter().flatten().map(|(_, a)| a))
-                .any(|a| matches!(a, Arg::Expr(e) if self.ordered.mentions(e)));
-        }
-        self.ir.sites.push(SiteIr {
+        let ordered = self.ordered.site(&body, args.as_ref(), &['$']);
+        let site = SiteIr {
             line,
             func: self.cur,
             many: false,
             body,
             args,
             ordered,
-        });
-        id
+        };
+        common::push_site(&mut self.ir, site)
     }
 
     fn call(&mut self, target: CallTarget, line: u32) -> u32 {
-        let id = u32::try_from(self.ir.calls.len()).unwrap_or(u32::MAX);
-        self.ir.calls.push(CallIr {
-            func: self.cur,
-            target,
-            line,
-        });
-        id
+        common::push_call(&mut self.ir, self.cur, target, line)
     }
 
     /// Records an implied model (a use names the table by convention) once per file.
@@ -377,23 +332,8 @@ impl<'s> Lowerer<'s> {
     fn new_func(&mut self, name: &str, line: u32, in_class: bool) -> u32 {
         let idx = u32::try_from(self.ir.funcs.len()).unwrap_or(u32::MAX);
         let parent = (self.cur != 0).then_some(self.cur);
-        let display = match (parent, self.class) {
-            (Some(p), _) if !in_class => format!(
-                "{}.{name}",
-                self.ir
-                    .funcs
-                    .get(p as usize)
-                    .map_or("", |f| f.display.as_str())
-            ),
-            (_, Some(c)) => format!(
-                "{}.{name}",
-                self.ir
-                    .classes
-                    .get(c as usize)
-                    .map_or("", |c| c.name.as_str())
-            ),
-            _ => format!("{}.{name}", common::short_module(&self.module)),
-        };
+        let display =
+            common::func_display(&self.ir, &self.module, parent, self.class, in_class, name);
         self.ir.funcs.push(FuncIr {
             name: name.to_string(),
             class: self.class,

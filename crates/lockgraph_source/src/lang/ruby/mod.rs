@@ -68,12 +68,11 @@
 mod inflect;
 
 use crate::ir::{
-    CallIr, CallTarget, ClassIr, FieldDecl, FuncIr, ModelDecl, ModuleIr, Op, OrmKind, SiteBody,
-    SiteIr,
+    CallTarget, ClassIr, FieldDecl, FuncIr, ModelDecl, ModuleIr, Op, OrmKind, SiteBody, SiteIr,
 };
-use crate::lang::common::{self, MAX_DEPTH, line};
+use crate::lang::common::{self, MAX_DEPTH, Ordered, line};
 use crate::orm::{Action, Filter, FilterOp, LockSpec, OrmStmt, Strength, Value};
-use crate::sqltext::{Arg, Args, Part, SqlExpr, concat, percent_format, push};
+use crate::sqltext::{self, Arg, Args, Part, SqlExpr, concat, percent_format, push};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tree_sitter::Node;
 
@@ -373,27 +372,6 @@ impl Obj {
     }
 }
 
-/// Key order known in the current method.
-#[derive(Clone, Debug, Default)]
-struct Ordered {
-    /// Names holding one value of a sorted sequence.
-    vals: FxHashSet<String>,
-    /// Names holding a sorted sequence.
-    seqs: FxHashSet<String>,
-    /// Loops over sorted keys the lowering is in.
-    loops: usize,
-}
-
-impl Ordered {
-    fn mentions(&self, e: &str) -> bool {
-        let head = e
-            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '@'))
-            .next()
-            .unwrap_or("");
-        self.vals.contains(head)
-    }
-}
-
 /// One call of a chain.
 #[derive(Clone, Copy)]
 struct Link<'t> {
@@ -449,28 +427,14 @@ fn push_loop(ops: &mut Vec<Op>, body: Vec<Op>) {
     }
 }
 
-/// Decodes the escapes of a double-quoted Ruby string piece.
+/// Decodes the escapes of a double-quoted Ruby string piece (`\s` is a space; any other
+/// escaped character stands for itself).
 fn unescape(s: &str) -> String {
-    if !s.contains('\\') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('s') => out.push(' '),
-            Some('\n') | None => {}
-            Some(o) => out.push(o),
-        }
-    }
-    out
+    sqltext::unescape_with(s, |o, _, out| match o {
+        Some('s') => out.push(' '),
+        Some('\n') | None => {}
+        Some(o) => out.push(o),
+    })
 }
 
 /// A row-locking clause as `lock(…)` / `lock!(…)` / `with_lock(…)` writes it.
@@ -595,48 +559,20 @@ impl<'s> Lowerer<'s> {
     // ----- IR helpers ---------------------------------------------------------------------------
 
     fn site(&mut self, line: u32, body: SiteBody, args: Option<Args>, ordered: bool) -> u32 {
-        let id = u32::try_from(self.ir.sites.len()).unwrap_or(u32::MAX);
-        let mentions = |e: &str| self.ordered.mentions(e);
-        let mut ordered = ordered || self.ordered.loops > 0;
-        match &body {
-            SiteBody::Orm(o) => {
-                ordered |= o
-                    .filters
-                    .iter()
-                    .filter_map(|f| f.value.as_deref())
-                    .any(mentions);
-            }
-            SiteBody::Raw(_) => {
-                if let Some(a) = &args {
-                    ordered |= a
-                        .positional
-                        .iter()
-                        .chain(&a.seq)
-                        .flatten()
-                        .chain(a.named.iter().flatten().map(|(_, a)| a))
-                        .any(|a| matches!(a, Arg::Expr(e) if mentions(e)));
-                }
-            }
-        }
-        self.ir.sites.push(SiteIr {
+        let ordered = ordered || self.ordered.site(&body, args.as_ref(), &['@']);
+        let site = SiteIr {
             line,
             func: self.cur,
             many: false,
             body,
             args,
             ordered,
-        });
-        id
+        };
+        common::push_site(&mut self.ir, site)
     }
 
     fn call(&mut self, target: CallTarget, line: u32) -> u32 {
-        let id = u32::try_from(self.ir.calls.len()).unwrap_or(u32::MAX);
-        self.ir.calls.push(CallIr {
-            func: self.cur,
-            target,
-            line,
-        });
-        id
+        common::push_call(&mut self.ir, self.cur, target, line)
     }
 
     fn use_model(&mut self, model: &str) {
