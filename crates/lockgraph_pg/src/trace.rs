@@ -733,12 +733,17 @@ impl Tracer<'_> {
 
     /// The traced backend's ungranted lock and who blocks it, if it waits.
     async fn wait_of_traced(&self, started: Instant) -> Result<Option<LockWaitSeen>, Error> {
-        let row = self
+        // No row when the backend waits for nothing (any more: the wait can end between the
+        // monitor's decision to look and its query).
+        let Some(row) = self
             .monitor
             .client
-            .query_one(WAIT_SQL, &[&self.traced.pid])
+            .query_opt(WAIT_SQL, &[&self.traced.pid])
             .await
-            .map_err(|e| query_error("trace-monitor: reading pg_locks", &e))?;
+            .map_err(|e| query_error("trace-monitor: reading pg_locks", &e))?
+        else {
+            return Ok(None);
+        };
         let value: Option<serde_json::Value> = row.get(0);
         let Some(value) = value else {
             return Ok(None);

@@ -474,6 +474,28 @@ async fn a_failing_statement_stops_the_run_and_is_rolled_back() {
     .await;
 }
 
+/// A statement that runs longer than the monitor's poll interval without waiting for any lock
+/// (the monitor looks for a wait and finds none) is traced, not an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_statement_that_waits_for_nothing_is_traced() {
+    with_scratch("slow_statement", FIXTURE, |s| async move {
+        let script = statements(&["SELECT pg_sleep(0.3)", "UPDATE orders SET total = 1"]);
+        let outcome = run_trace(&s.spec, &script, &TraceOptions::default())
+            .await
+            .expect("the trace runs");
+        assert_eq!(outcome.failed, None, "{outcome:#?}");
+        assert!(
+            outcome
+                .statements
+                .iter()
+                .all(|st| st.status == TraceStatus::Traced),
+            "{outcome:#?}"
+        );
+        assert!(outcome.released_all);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn an_unreachable_server_is_an_error() {
     let spec =
