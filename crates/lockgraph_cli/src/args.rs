@@ -78,6 +78,11 @@ pub struct CheckArgs {
     /// else error].
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+    /// Add the transaction shapes production logs showed (stored by `logs --store`) to the
+    /// analysis, so a code path inverting a production lock order is caught (default without a
+    /// value: `lockgraph/history.sqlite` in the user's data directory).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+    pub store: Option<PathBuf>,
     /// Treat every file under this path as one transaction (as migration runners do). Files under
     /// a directory named `migrations` are treated this way unless `--no-migration-transactions`.
     #[arg(long, value_name = "PATH")]
@@ -166,6 +171,11 @@ pub struct LogsArgs {
     /// not name are looked up in its `pg_class` (catalog reads only, read-only transaction).
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+    /// Keep history in this SQLite file (default without a value: `lockgraph/history.sqlite` in
+    /// the user's data directory): read only what is new since the last run, then report on
+    /// everything stored. See docs/store.md.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+    pub store: Option<PathBuf>,
 }
 
 /// `--log-format`.
@@ -198,6 +208,9 @@ pub enum Format {
     Gitlab,
     /// JUnit XML: a testsuite per rule, a failing testcase per finding.
     Junit,
+    /// One self-contained HTML page: the graph as SVG, findings, deadlocks, timeline, blockers
+    /// (docs/report.md).
+    Html,
 }
 
 /// `--fail-on` levels.

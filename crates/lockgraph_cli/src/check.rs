@@ -28,7 +28,10 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
     };
     let rules = RuleSettings::new(config.as_ref(), &args.select, &args.ignore, args.fail_on)?;
     let load_opts = load_options(args, config.as_ref())?;
-    let loaded = load(&args.paths, &load_opts);
+    let mut loaded = load(&args.paths, &load_opts);
+    if let Some(store) = &args.store {
+        crate::store::add_production(store, &mut loaded.transactions)?;
+    }
     for e in &loaded.errors {
         eprintln!("lockgraph: error: {e}");
     }
@@ -336,6 +339,10 @@ pub(crate) fn render(format: Format, report: &Report<'_>, color: ColorChoice) ->
         Format::Github => lockgraph_report::render_github(report),
         Format::Gitlab => lockgraph_report::render_gitlab(report),
         Format::Junit => lockgraph_report::render_junit(report),
+        Format::Html => lockgraph_report::render_html(&lockgraph_report::HtmlInput::new(
+            "lockgraph check",
+            report,
+        )),
     }
 }
 

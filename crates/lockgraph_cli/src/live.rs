@@ -218,7 +218,7 @@ fn one(
         Format::Dot => lockgraph_report::render_waits_dot(&waits),
         Format::Mermaid => lockgraph_report::render_waits_mermaid(&waits),
         // CI formats carry the findings only; the wait-for graph has no place in them.
-        Format::Sarif | Format::Github | Format::Gitlab | Format::Junit => {
+        Format::Sarif | Format::Github | Format::Gitlab | Format::Junit | Format::Html => {
             render(args.format, &report, color)
         }
     };

@@ -40,6 +40,9 @@ pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
         prefix: args.prefix.clone(),
         ..LogOptions::default()
     };
+    if let Some(store) = &args.store {
+        return crate::store::logs(args, color, store, opts, &schema, &settings);
+    }
     let mut analyzer = LogAnalyzer::new(opts, schema.clone());
     let mut input_error = false;
     let progress = !args.no_progress && std::io::stderr().is_terminal();
@@ -130,7 +133,17 @@ pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
     } else {
         String::new()
     };
-    emit(args.format, &report, color, &trailer)?;
+    if args.format == Format::Html {
+        let blockers = lockgraph_logs::root_blockers(&analysis.lock_waits);
+        let mut input = lockgraph_report::HtmlInput::new("lockgraph logs", &report);
+        input.deadlocks = &analysis.deadlocks;
+        input.lock_waits = &analysis.lock_waits;
+        input.lock_waits_total = analysis.stats.lock_waits;
+        input.root_blockers = &blockers;
+        crate::output::print(&lockgraph_report::render_html(&input))?;
+    } else {
+        emit(args.format, &report, color, &trailer)?;
+    }
     if input_error {
         return Ok(2);
     }
@@ -197,7 +210,7 @@ fn name_from_catalog(url: &str, analysis: &mut lockgraph_logs::LogAnalysis) -> b
 }
 
 /// Root blockers and the worst waits, for the text report.
-fn lock_wait_summary(
+pub(crate) fn lock_wait_summary(
     waits: &[lockgraph_core::LockWait],
     stats: &lockgraph_logs::LogStats,
 ) -> String {

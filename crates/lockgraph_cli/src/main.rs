@@ -11,6 +11,7 @@ mod completions;
 mod live;
 mod logs;
 mod output;
+mod store;
 mod trace;
 
 use clap::Parser;

@@ -69,6 +69,20 @@ pub struct LogOptions {
     /// Open transactions (and sessions) kept at once; the least recently active are dropped
     /// beyond it, with a counted warning for each open transaction lost. Default 100,000.
     pub max_open_transactions: usize,
+    /// Resuming an incremental read (`lockgraph_store`): in the first input, what becomes final
+    /// at an entry starting on or before this line (a transaction's end, a deadlock report, a
+    /// lock wait's end) was counted by the previous read and is not counted again; the entries
+    /// are still read, to rebuild the sessions. 0 (the default) counts everything.
+    pub count_after_line: u32,
+    /// Leave what is still open at the end of the input uncounted (transactions, lock waits,
+    /// `detected deadlock` messages without their report) and report where the oldest of them
+    /// starts in [`LogAnalysis::resume_line`](crate::LogAnalysis::resume_line): a later read of
+    /// the grown file resumes there. Default false: they are counted at the end.
+    pub hold_open: bool,
+    /// With `hold_open`: the input ends at an arbitrary line, not where the log ends, so its
+    /// last entry may continue (DETAIL, TAB lines) past it: leave that entry unread, and resume
+    /// at it. Default false.
+    pub hold_last_entry: bool,
 }
 
 impl Default for LogOptions {
@@ -77,6 +91,9 @@ impl Default for LogOptions {
             format: None,
             prefix: None,
             max_open_transactions: 100_000,
+            count_after_line: 0,
+            hold_open: false,
+            hold_last_entry: false,
         }
     }
 }
@@ -107,8 +124,21 @@ impl LogAnalyzer {
     /// part-way (a truncated `.gz`) become counted [`LogWarning`]s and the rest is analysed. An
     /// input that fails before its first byte is an [`Error::Read`].
     pub fn feed(&mut self, source: &str, reader: impl BufRead) -> Result<(), Error> {
+        self.feed_from(source, reader, 1)
+    }
+
+    /// [`feed`](Self::feed) for an input read from the middle of a file: its first line is line
+    /// `first_line` of the file (for locations and [`LogOptions::count_after_line`]).
+    pub fn feed_from(
+        &mut self,
+        source: &str,
+        reader: impl BufRead,
+        first_line: u32,
+    ) -> Result<(), Error> {
         self.st.begin_source(source);
+        self.st.hold_last = self.opts.hold_open && self.opts.hold_last_entry;
         let mut lines = LineReader::new(reader);
+        lines.start_at(first_line);
         let mut sample: Vec<(Vec<u8>, crate::input::LineInfo)> = Vec::new();
         let mut sample_bytes = 0usize;
         let mut read_error: Option<(u32, std::io::Error)> = None;
@@ -202,7 +232,8 @@ impl LogAnalyzer {
     /// Ends the analysis: transactions still open are counted, waits still open get outcome
     /// `unknown`, shapes are listed in first-seen order.
     pub fn finish(self) -> LogAnalysis {
-        self.st.finish()
+        let hold = self.opts.hold_open;
+        self.st.finish(hold)
     }
 }
 
@@ -431,6 +462,8 @@ fn evict(sessions: &mut Sessions, core: &mut Core, max_open: usize) {
 struct Shape {
     tx: Transaction,
     count: u64,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
 }
 
 /// Everything but the sessions (so that a session and the rest can be borrowed together).
@@ -465,6 +498,14 @@ pub(crate) struct Core {
     /// Redacted text and fingerprint by statement shape key.
     stmt_info: FxHashMap<u64, (Arc<str>, Fingerprint)>,
     info_key: Vec<u8>,
+    /// Whether what becomes final now is counted (see [`LogOptions::count_after_line`]).
+    pub counting: bool,
+    /// [`LogOptions::count_after_line`], for the first input only.
+    count_after: u32,
+    /// The timestamp of the entry being processed (may be empty).
+    pub cur_ts: String,
+    /// Every counted deadlock report: (index in `deadlocks`, where, when).
+    pub occurrences: Vec<crate::DeadlockOccurrence>,
 }
 
 /// The analyzer's state.
@@ -477,6 +518,10 @@ pub(crate) struct State {
     /// Shape hash, multi-statement flag and control kind of statement texts without literals,
     /// by text hash.
     norm_cache: FxHashMap<u64, (u64, bool, Control)>,
+    /// Leave the input's last entry unread ([`LogOptions::hold_last_entry`]).
+    pub hold_last: bool,
+    /// The line of the entry left unread, in the last input.
+    pub held_entry: Option<u32>,
 }
 
 impl State {
@@ -518,17 +563,26 @@ impl State {
                 open_bytes: 0,
                 stmt_info: FxHashMap::default(),
                 info_key: Vec::new(),
+                counting: true,
+                count_after: opts.count_after_line,
+                cur_ts: String::new(),
+                occurrences: Vec::new(),
             },
             max_open: opts.max_open_transactions.max(1),
             norm: Vec::new(),
             subst: String::new(),
             norm_cache: FxHashMap::default(),
+            hold_last: false,
+            held_entry: None,
         }
     }
 
     fn begin_source(&mut self, source: &str) {
         self.core.sources.push(source.into());
         self.core.src = (self.core.sources.len() - 1) as u32;
+        if self.core.src > 0 {
+            self.core.count_after = 0;
+        }
         self.core.stats.inputs += 1;
     }
 
@@ -570,6 +624,9 @@ impl State {
     /// Processes one log entry.
     pub(crate) fn process_entry(&mut self, e: &Entry) {
         self.core.stats.entries += 1;
+        self.core.counting = e.line > self.core.count_after;
+        self.core.cur_ts.clear();
+        self.core.cur_ts.push_str(&e.timestamp);
         let Some(sev) = e.severity else {
             return;
         };
@@ -785,7 +842,40 @@ impl State {
         }
     }
 
-    fn finish(mut self) -> LogAnalysis {
+    fn finish(mut self, hold: bool) -> LogAnalysis {
+        self.core.counting = true;
+        self.core.cur_ts.clear();
+        if hold {
+            // Nothing open is counted; the next read resumes at the oldest of it.
+            let last = self.core.src;
+            let mut resume: Option<u32> = None;
+            let mut at = |src: u32, line: u32| {
+                if src == last {
+                    resume = Some(resume.map_or(line, |r: u32| r.min(line)));
+                }
+            };
+            for s in self.sessions.map.values() {
+                if let Some(r) = s.open.as_ref().and_then(|t| t.stmts.first()) {
+                    at(r.src, r.line);
+                }
+            }
+            if let Some(line) = self.held_entry {
+                at(last, line);
+            }
+            for (src, line) in self.core.hold_open_waits() {
+                at(src, line);
+            }
+            for d in self.core.pending_detected.values() {
+                let src = self.core.sources.iter().position(|s| *s == d.location.path);
+                at(src.map_or(last, |p| p as u32), d.location.line);
+            }
+            self.core.pending_detected.clear();
+            self.core.resolve_late();
+            let mut analysis = self.core.into_analysis();
+            analysis.resume_line = resume;
+            analysis.unread_from = self.held_entry;
+            return analysis;
+        }
         // Transactions still open at the end of the log, oldest first.
         let mut open: Vec<(u32, u32, u64)> = self
             .sessions
@@ -810,6 +900,7 @@ impl State {
         for d in pending {
             self.core.deadlock_from_detected(&self.sessions, d);
         }
+        self.core.count_open_waits();
         self.core.resolve_late();
         self.core.into_analysis()
     }
@@ -963,6 +1054,9 @@ impl Core {
     }
 
     fn autocommit(&mut self, pid: u32, sql: Sql<'_>, line: u32, shape: u64) {
+        if !self.counting {
+            return;
+        }
         self.stats.transactions += 1;
         let key = [AUTOCOMMIT, shape];
         self.add_shape(&key, line, |core| {
@@ -980,7 +1074,17 @@ impl Core {
     /// or folded (see [`SHAPES_KEPT`]), or only counted past [`MAX_SHAPES`].
     fn add_shape(&mut self, key: &[u64], line: u32, build: impl FnOnce(&mut Core) -> Transaction) {
         if let Some(&i) = self.shape_index.get(key) {
-            self.shapes[i as usize].count += 1;
+            let s = &mut self.shapes[i as usize];
+            s.count += 1;
+            if !self.cur_ts.is_empty() {
+                match &mut s.last_seen {
+                    Some(t) => t.clone_from(&self.cur_ts),
+                    None => s.last_seen = Some(self.cur_ts.clone()),
+                }
+                if s.first_seen.is_none() {
+                    s.first_seen = s.last_seen.clone();
+                }
+            }
             return;
         }
         let hashed = hash_words(key);
@@ -1005,7 +1109,13 @@ impl Core {
         }
         self.shape_index
             .insert(key.into(), self.shapes.len() as u32);
-        self.shapes.push(Shape { tx, count: 1 });
+        let seen = (!self.cur_ts.is_empty()).then(|| self.cur_ts.clone());
+        self.shapes.push(Shape {
+            tx,
+            count: 1,
+            first_seen: seen.clone(),
+            last_seen: seen,
+        });
     }
 
     fn too_many_shapes(&mut self, line: u32) {
@@ -1020,7 +1130,7 @@ impl Core {
 
     /// A transaction ended (COMMIT/ROLLBACK, disconnection, end of log): count it in its shape.
     fn finish_tx(&mut self, tx: OpenTx) {
-        if tx.stmts.is_empty() {
+        if tx.stmts.is_empty() || !self.counting {
             self.recycle(tx);
             return;
         }
@@ -1127,6 +1237,7 @@ impl Core {
         // Shapes that differ only in ways the fast key keeps apart (placeholder style, quoting)
         // but have the same fingerprints and locks are merged here.
         let mut merged: Vec<(Transaction, u64)> = Vec::new();
+        let mut seen: Vec<(Option<String>, Option<String>)> = Vec::new();
         let mut index: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
         for s in std::mem::take(&mut self.shapes) {
             if s.tx.locks.is_empty() {
@@ -1134,10 +1245,20 @@ impl Core {
             }
             let key = true_shape_key(&s.tx);
             match index.get(&key) {
-                Some(&i) => merged[i].1 += s.count,
+                Some(&i) => {
+                    merged[i].1 += s.count;
+                    let (first, last) = &mut seen[i];
+                    if s.first_seen.is_some() && (first.is_none() || s.first_seen < *first) {
+                        *first = s.first_seen;
+                    }
+                    if s.last_seen > *last {
+                        *last = s.last_seen;
+                    }
+                }
                 None => {
                     index.insert(key, merged.len());
                     merged.push((s.tx, s.count));
+                    seen.push((s.first_seen, s.last_seen));
                 }
             }
         }
@@ -1147,6 +1268,10 @@ impl Core {
         LogAnalysis {
             transactions,
             shape_counts,
+            shape_seen: seen,
+            deadlock_occurrences: self.occurrences,
+            resume_line: None,
+            unread_from: None,
             deadlocks: self.deadlocks,
             lock_waits: self.waits.into_vec(),
             diagnostics: self.diagnostics,

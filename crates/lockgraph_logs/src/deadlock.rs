@@ -112,7 +112,9 @@ fn qualify(name: RelationName, known: &[&RelationName]) -> RelationName {
 impl Core {
     /// `ERROR:  deadlock detected` with its DETAIL, CONTEXT and STATEMENT.
     pub(crate) fn on_deadlock(&mut self, sessions: &Sessions, e: &Entry) {
-        self.stats.deadlock_reports += 1;
+        if self.counting {
+            self.stats.deadlock_reports += 1;
+        }
         let location = self.location(e.line);
         let detail = parse_deadlock_detail(&e.detail);
         if e.detail.trim().is_empty() {
@@ -197,6 +199,9 @@ impl Core {
     }
 
     fn record_deadlock(&mut self, sessions: &Sessions, r: Report<'_>) {
+        if !self.counting {
+            return;
+        }
         let mut pids: Vec<u32> = Vec::new();
         let mut add = |p: u32| {
             if !pids.contains(&p) {
@@ -275,6 +280,17 @@ impl Core {
         }
 
         let signature = signature(&edges, &participants);
+        if self.occurrences.len() < crate::MAX_OCCURRENCES {
+            self.occurrences.push(crate::DeadlockOccurrence {
+                deadlock: self
+                    .deadlock_index
+                    .get(&signature)
+                    .copied()
+                    .unwrap_or(self.deadlocks.len()),
+                location: r.location.clone(),
+                timestamp: r.timestamp.clone(),
+            });
+        }
         match self.deadlock_index.get(&signature) {
             Some(&i) => {
                 let d = &mut self.deadlocks[i];

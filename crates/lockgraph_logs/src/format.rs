@@ -229,6 +229,11 @@ impl StderrReader {
     /// Ends the input: the pending entry is processed, held-back lines are reported.
     fn finish(&mut self, st: &mut State) {
         self.report_misses(st);
+        if st.hold_last && self.active {
+            st.held_entry = Some(self.entry.line);
+            self.active = false;
+            return;
+        }
         self.flush(st);
     }
 
@@ -444,6 +449,10 @@ impl CsvReader {
     }
 
     fn finish(&mut self, st: &mut State) {
+        if st.hold_last && !self.record.is_empty() {
+            st.held_entry = Some(self.start_line);
+            return;
+        }
         if !self.record.is_empty() {
             st.warn_at(
                 self.start_line,

@@ -280,6 +280,11 @@ impl<R: BufRead> LineReader<R> {
         }
     }
 
+    /// Numbers the next line `first` (reading from the middle of a file).
+    pub(crate) fn start_at(&mut self, first: u32) {
+        self.line = first.saturating_sub(1);
+    }
+
     /// The number of the last line read.
     pub(crate) fn line(&self) -> u32 {
         self.line

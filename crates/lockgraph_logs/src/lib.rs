@@ -167,6 +167,31 @@ pub struct LogAnalysis {
     pub warnings: Vec<LogWarning>,
     /// Counters.
     pub stats: LogStats,
+    /// Parallel to `transactions`: the log timestamps of the first and last transaction of that
+    /// shape (`None` when the log has no timestamps).
+    pub shape_seen: Vec<(Option<String>, Option<String>)>,
+    /// Every deadlock report counted, in log order (the first [`MAX_OCCURRENCES`]).
+    pub deadlock_occurrences: Vec<DeadlockOccurrence>,
+    /// With [`LogOptions::hold_open`]: the line of the last input where the oldest thing still
+    /// open at its end begins (`None`: nothing open).
+    pub resume_line: Option<u32>,
+    /// With [`LogOptions::hold_last_entry`]: the line of the last entry, left unread (a later
+    /// read must count it: it counts only after the line before).
+    pub unread_from: Option<u32>,
+}
+
+/// Deadlock occurrences kept in [`LogAnalysis::deadlock_occurrences`].
+pub const MAX_OCCURRENCES: usize = 1_000_000;
+
+/// One deadlock report.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeadlockOccurrence {
+    /// Index of its signature in [`LogAnalysis::deadlocks`].
+    pub deadlock: usize,
+    /// Where the report is.
+    pub location: lockgraph_core::Location,
+    /// Its log timestamp.
+    pub timestamp: Option<String>,
 }
 
 impl LogAnalysis {

@@ -23,6 +23,10 @@ pub(crate) struct Waits {
     next: usize,
     /// Waits dropped to stay within the bound.
     pub dropped: u64,
+    /// Waits that began before an incremental read's cut (see
+    /// [`LogOptions::count_after_line`](crate::LogOptions::count_after_line)): counted only if
+    /// they end after it (the previous read held them open).
+    uncounted: BTreeSet<usize>,
 }
 
 impl Waits {
@@ -58,7 +62,10 @@ impl Waits {
     }
 
     /// The kept waits in log order.
-    pub(crate) fn into_vec(self) -> Vec<LockWait> {
+    pub(crate) fn into_vec(mut self) -> Vec<LockWait> {
+        for id in &self.uncounted {
+            self.kept.remove(id);
+        }
         self.kept.into_values().collect()
     }
 }
@@ -79,6 +86,7 @@ impl Core {
             Some(i) => {
                 if closing {
                     self.open_waits.remove(&w.pid);
+                    self.count_closed(i);
                 }
                 Some(i)
             }
@@ -130,6 +138,7 @@ impl Core {
     pub(crate) fn close_wait(&mut self, pid: u32, outcome: WaitOutcome) -> bool {
         match self.open_waits.remove(&pid) {
             Some(i) => {
+                self.count_closed(i);
                 if let Some(w) = self.waits.get_mut(i)
                     && w.outcome == WaitOutcome::Unknown
                 {
@@ -141,6 +150,38 @@ impl Core {
         }
     }
 
+    /// A wait that began before the cut ends: counted when it ends after it.
+    fn count_closed(&mut self, id: usize) {
+        if self.counting && self.waits.uncounted.remove(&id) {
+            self.stats.lock_waits += 1;
+        }
+    }
+
+    /// For [`LogOptions::hold_open`](crate::LogOptions::hold_open): drops the waits still open
+    /// (uncounting them) and returns where each began, as (input index, line).
+    pub(crate) fn hold_open_waits(&mut self) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        for (_, id) in std::mem::take(&mut self.open_waits) {
+            if let Some(w) = self.waits.kept.remove(&id) {
+                let src = self.sources.iter().position(|s| *s == w.location.path);
+                out.push((src.unwrap_or(0) as u32, w.location.line));
+            }
+            if !self.waits.uncounted.remove(&id) {
+                self.stats.lock_waits = self.stats.lock_waits.saturating_sub(1);
+            }
+        }
+        out
+    }
+
+    /// At the end of a read that holds nothing open: waits still open that began before the
+    /// cut are counted now.
+    pub(crate) fn count_open_waits(&mut self) {
+        let open: Vec<usize> = self.open_waits.values().copied().collect();
+        for id in open {
+            self.count_closed(id);
+        }
+    }
+
     /// A lock timeout (55P03) with no `still waiting` line before it, or a NOWAIT failure
     /// (`could not obtain lock on [row in] relation "t"`): a wait that ended in a timeout.
     pub(crate) fn timeout_without_wait(
@@ -149,6 +190,9 @@ impl Core {
         e: &Entry,
         nowait: Option<(bool, RelationName)>,
     ) {
+        if !self.counting {
+            return;
+        }
         self.stats.lock_waits += 1;
         let statement = self.entry_statement(sess.as_deref(), e);
         let locks = statement
@@ -227,7 +271,10 @@ impl Core {
         mode: &str,
         target: &str,
     ) -> Option<usize> {
-        self.stats.lock_waits += 1;
+        if self.counting {
+            self.stats.lock_waits += 1;
+        }
+        let counting = self.counting;
         let statement = self.entry_statement(sess.as_deref(), e);
         let unresolved = statement.is_none();
         let relation = self.wait_relation(target, mode, &e.context, statement.as_deref());
@@ -244,6 +291,9 @@ impl Core {
             outcome: WaitOutcome::Unknown,
             statement,
         });
+        if !counting {
+            self.waits.uncounted.insert(idx);
+        }
         if unresolved
             && let Some(s) = sess
             && s.unresolved_waits.len() < MAX_UNRESOLVED

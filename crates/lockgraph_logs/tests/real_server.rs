@@ -178,6 +178,7 @@ fn analyze(format: Option<Format>, prefix: Option<&str>, inputs: &[(&str, &[u8])
             format: format.map(Format::log_format),
             prefix: prefix.map(str::to_string),
             max_open_transactions: 100_000,
+            ..LogOptions::default()
         },
         lockgraph_core::Schema::default(),
     );

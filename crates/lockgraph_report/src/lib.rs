@@ -10,7 +10,11 @@
 //! formats documented in `docs/formats.md`: [`render_sarif`] (SARIF 2.1.0 for code scanning, with
 //! `partialFingerprints` and a `codeFlows` thread flow per transaction of a cycle),
 //! [`render_github`] (GitHub Actions workflow-command annotations), [`render_gitlab`] (GitLab
-//! Code Quality) and [`render_junit`] (JUnit XML, a testsuite per rule).
+//! Code Quality) and [`render_junit`] (JUnit XML, a testsuite per rule). [`render_html`] takes an
+//! [`HtmlInput`] (the report plus deadlock signatures, lock waits, root blockers and an optional
+//! [`WindowComparison`]) and writes one self-contained page: the graph as an SVG laid out by a
+//! layered layout (`layout.rs`), findings, signatures, a timeline and the top blockers
+//! (`docs/report.md`).
 //!
 //! ```
 //! use lockgraph_report::{render_json, Report, Sources, GraphView};
@@ -29,10 +33,14 @@ mod github;
 mod gitlab;
 /// The graph summary all graph formats share.
 mod graph;
+/// The self-contained HTML report.
+mod html;
 /// JSON output.
 mod json;
 /// JUnit XML.
 mod junit;
+/// Layered layout of the graph picture (HTML).
+mod layout;
 /// Mermaid output.
 mod mermaid;
 /// SARIF 2.1.0.
@@ -46,6 +54,9 @@ pub use dot::render_dot;
 pub use github::render_github;
 pub use gitlab::render_gitlab;
 pub use graph::{GraphEdge, GraphNode, GraphView};
+pub use html::{
+    HTML_MAX_NODES, HtmlInput, SignatureChange, TimeWindow, WindowComparison, render_html,
+};
 pub use json::{JSON_SCHEMA_VERSION, render_json, write_json};
 pub use junit::render_junit;
 pub use mermaid::render_mermaid;
