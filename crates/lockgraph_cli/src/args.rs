@@ -48,6 +48,11 @@ pub enum Command {
         #[arg(long, env = "DATABASE_URL")]
         url: String,
     },
+    /// Render the history store (`logs --store`, `merge`) as one HTML page: the lock-order
+    /// graph, deadlock signatures, timeline, top blockers, new and resolved signatures.
+    Report(crate::report_cmd::ReportArgs),
+    /// Merge history stores made on different machines (one per host or log shard) into one.
+    Merge(crate::merge::MergeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
     Completions(crate::completions::CompletionsArgs),
     /// Print the man page (roff), or write one page per command into a directory with `--out`.

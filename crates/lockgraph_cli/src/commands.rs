@@ -39,6 +39,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Repro { file, url } => repro(&file, &url),
+        Command::Report(args) => crate::report_cmd::run(&args, cli.color),
+        Command::Merge(args) => crate::merge::run(&args),
         Command::Live(args) => crate::live::run(&args, cli.color),
         Command::Trace(args) => crate::trace::run(&args, cli.color),
         Command::Completions(args) => crate::completions::run_completions(&args),

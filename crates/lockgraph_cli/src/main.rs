@@ -10,7 +10,9 @@ mod commands;
 mod completions;
 mod live;
 mod logs;
+mod merge;
 mod output;
+mod report_cmd;
 mod store;
 mod trace;
 

@@ -140,7 +140,7 @@ pub fn add_production(store: &Path, transactions: &mut Vec<Transaction>) -> anyh
     Ok(())
 }
 
-fn production_tx(s: &lockgraph_store::StoredShape) -> Transaction {
+pub(crate) fn production_tx(s: &lockgraph_store::StoredShape) -> Transaction {
     let mut tx = s.transaction.clone();
     tx.group = None;
     tx.name = format!(

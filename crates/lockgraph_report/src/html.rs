@@ -8,6 +8,9 @@ use std::fmt::Write as _;
 /// connected. The sections below the picture and `--format dot` keep everything.
 pub const HTML_MAX_NODES: usize = 120;
 
+/// At most this many deadlock marks are listed under the timeline (the latest).
+const MAX_MARKS_LISTED: usize = 200;
+
 /// At most this many lock waits are listed or drawn on the timeline (the longest are kept).
 const MAX_WAITS_DRAWN: usize = 2000;
 
@@ -57,6 +60,10 @@ pub struct HtmlInput<'a> {
     pub report: &'a Report<'a>,
     /// Deadlock signatures the server reported.
     pub deadlocks: &'a [ObservedDeadlock],
+    /// Every deadlock report as `(index in deadlocks, timestamp)` (the history store has them
+    /// all): the timeline then draws one mark per report instead of each signature's first and
+    /// last.
+    pub deadlock_times: &'a [(usize, String)],
     /// Lock waits (possibly only the longest ones kept).
     pub lock_waits: &'a [LockWait],
     /// How many lock waits there were in all (at least `lock_waits.len()`).
@@ -75,6 +82,7 @@ impl<'a> HtmlInput<'a> {
             title: title.into(),
             report,
             deadlocks: &[],
+            deadlock_times: &[],
             lock_waits: &[],
             lock_waits_total: 0,
             root_blockers: &[],
@@ -553,7 +561,24 @@ fn timeline_section(out: &mut String, input: &HtmlInput<'_>) {
     out.push_str("<section id=\"timeline\"><h2>Timeline</h2>");
     // (time, label) of deadlocks: first and last occurrence of each signature.
     let mut marks: Vec<(f64, Option<f64>, String)> = Vec::new();
-    for d in input.deadlocks {
+    for (i, at) in input.deadlock_times {
+        if let (Some(d), Some(t)) = (input.deadlocks.get(*i), parse_timestamp(at)) {
+            marks.push((
+                t,
+                None,
+                format!(
+                    "deadlock {} at {at}: {}",
+                    d.signature.to_hex(),
+                    cycle_text(d)
+                ),
+            ));
+        }
+    }
+    for d in input
+        .deadlocks
+        .iter()
+        .filter(|_| input.deadlock_times.is_empty())
+    {
         let first = d.first_seen.as_deref().and_then(parse_timestamp);
         let last = d.last_seen.as_deref().and_then(parse_timestamp);
         if let Some(t) = first.or(last) {
@@ -597,10 +622,15 @@ fn timeline_section(out: &mut String, input: &HtmlInput<'_>) {
     let x = |t: f64| left + (t - t0) / span * (w - left - right);
     let _ = write!(
         out,
-        "<p class=\"note\">From {} to {} ({}). Deadlocks: first and last occurrence of each signature; lock waits: one dot per wait, its size by how long it waited, red when it ended in a deadlock, orange in a timeout.</p>",
+        "<p class=\"note\">From {} to {} ({}). Deadlocks: {}; lock waits: one dot per wait, its size by how long it waited, red when it ended in a deadlock, orange in a timeout.</p>",
         esc(&first_text(input, t0)),
         esc(&first_text(input, t1)),
-        human_span(t1 - t0)
+        human_span(t1 - t0),
+        if input.deadlock_times.is_empty() {
+            "first and last occurrence of each signature"
+        } else {
+            "one mark per report"
+        }
     );
     let _ = write!(
         out,
@@ -671,7 +701,18 @@ fn timeline_section(out: &mut String, input: &HtmlInput<'_>) {
     out.push_str("</svg>");
     if !marks.is_empty() {
         out.push_str("<ul>");
-        for (_, _, label) in &marks {
+        if marks.len() > MAX_MARKS_LISTED {
+            let _ = write!(
+                out,
+                "<li class=\"note\">{} reports; the last {MAX_MARKS_LISTED} are listed</li>",
+                marks.len()
+            );
+        }
+        if !input.deadlock_times.is_empty() {
+            marks.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        let skip = marks.len().saturating_sub(MAX_MARKS_LISTED);
+        for (_, _, label) in &marks[skip..] {
             let _ = write!(out, "<li>{}</li>", esc(label));
         }
         out.push_str("</ul>");

@@ -15,6 +15,9 @@
 //! - Reading back: [`Store::shapes`] (the stored [`Transaction`]s with counts),
 //!   [`Store::deadlocks`], [`Store::edges`], [`Store::wait_stats`], [`Store::worst_waits`],
 //!   [`Store::runs`]; [`Store::record_run`] and [`Store::add_live_sample`] append.
+//! - [`Store::merge_from`] adds another store (made on another machine) key by key; each store's
+//!   [`Store::store_id`] and [`Store::generation`], recorded as [`Source`]s, make a repeated
+//!   merge add nothing ([`Merged::AlreadyPresent`]).
 //!
 //! ```
 //! use lockgraph_store::{FileState, Ingest, Store};
@@ -36,7 +39,7 @@
 //!   same key, so counts add up. The redacted transaction is stored as JSON once per shape.
 //!   Deadlocks are keyed by their signature, edges by `(from, to)` lock nodes, wait statistics
 //!   by `(outcome, relation)`: every count is a sum over natural keys, so merging two stores
-//!   (`lockgraph merge`, later) is adding rows key by key. Only `files` (read positions) is
+//!   (`lockgraph merge`) is adding rows key by key. Only `files` (read positions) is
 //!   per machine and is not merged.
 //! - **Files.** A file is identified by `(dev, inode)`, and its content by the size and an FNV
 //!   hash of its first 4 KiB ([`FileState::head_hash`] over `head_len` bytes). A renamed
@@ -72,6 +75,16 @@ pub enum Error {
         found: i64,
         /// The newest version this build knows.
         supported: i64,
+    },
+    /// Merging the input would count some of its data twice.
+    #[error("{path}: cannot merge {input}: {reason}; merge the shards into a new file instead")]
+    MergeOverlap {
+        /// The store merged into.
+        path: String,
+        /// The input store.
+        input: String,
+        /// Which data overlaps.
+        reason: String,
     },
     /// A stored JSON value does not decode (a damaged or foreign file).
     #[error("{path}: stored {what} does not decode: {message}")]
@@ -155,6 +168,19 @@ const MIGRATIONS: &[&str] = &[
         inputs_json TEXT NOT NULL,
         summary_json TEXT NOT NULL,
         findings_json TEXT NOT NULL
+    );",
+    // 2: the store's identity and the stores merged into it (`lockgraph merge`).
+    "CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+    INSERT INTO meta (key, value)
+        SELECT 'generation', CASE WHEN EXISTS (SELECT 1 FROM files) THEN '1' ELSE '0' END;
+    CREATE TABLE merged_sources (
+        store_id TEXT PRIMARY KEY,
+        generation INTEGER NOT NULL,
+        path TEXT NOT NULL
     );",
 ];
 
@@ -328,6 +354,35 @@ pub struct Run {
     pub summary: serde_json::Value,
     /// The run's findings as JSON.
     pub findings: serde_json::Value,
+}
+
+/// A store whose data another holds (see [`Store::merge_from`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// Its [`Store::store_id`].
+    pub store_id: String,
+    /// Its [`Store::generation`] when it was merged (or now, for the store itself).
+    pub generation: u64,
+    /// Its path when it was merged (for messages only).
+    pub path: String,
+}
+
+/// What [`Store::merge_from`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Merged {
+    /// The input's rows were added: its shapes, signatures and deadlock occurrences.
+    Added {
+        /// Shape rows read.
+        shapes: u64,
+        /// Deadlock signature rows read.
+        deadlocks: u64,
+        /// Deadlock occurrences appended.
+        occurrences: u64,
+    },
+    /// Everything the input holds was merged here before: nothing added.
+    AlreadyPresent,
+    /// The input holds nothing.
+    Empty,
 }
 
 /// The history file.
@@ -602,8 +657,213 @@ impl Store {
                 ],
             )
             .map_err(sql_err("cannot write the file state"))?;
+            tx.execute(
+                "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'",
+                [],
+            )
+            .map_err(sql_err("cannot count the ingest"))?;
         }
         tx.commit().map_err(sql_err("cannot commit the ingest"))
+    }
+
+    /// This store's identity: 32 hex digits drawn when the file was created.
+    pub fn store_id(&self) -> Result<String> {
+        self.meta("store_id")
+    }
+
+    /// How many ingests wrote into this store (its own data, merges not counted).
+    pub fn generation(&self) -> Result<u64> {
+        Ok(self.meta("generation")?.parse().unwrap_or(0))
+    }
+
+    fn meta(&self, key: &str) -> Result<String> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.err("cannot read the store identity", e))
+    }
+
+    /// The stores whose data this one holds, with the generation each had: itself (when it
+    /// ingested anything) and every store merged into it.
+    pub fn sources(&self) -> Result<Vec<Source>> {
+        let mut out = Vec::new();
+        let generation = self.generation()?;
+        if generation > 0 {
+            out.push(Source {
+                store_id: self.store_id()?,
+                generation,
+                path: self.path.clone(),
+            });
+        }
+        let mut st = self
+            .conn
+            .prepare("SELECT store_id, generation, path FROM merged_sources ORDER BY store_id")
+            .map_err(|e| self.err("cannot read the merged sources", e))?;
+        let rows: Vec<Source> = st
+            .query_map([], |r| {
+                Ok(Source {
+                    store_id: r.get(0)?,
+                    generation: r.get::<_, i64>(1)? as u64,
+                    path: r.get(2)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err("cannot read the merged sources", e))?;
+        out.extend(rows);
+        Ok(out)
+    }
+
+    /// Whether nothing was stored: no shape, deadlock or lock wait.
+    pub fn is_empty(&self) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT NOT EXISTS (SELECT 1 FROM shapes) AND NOT EXISTS (SELECT 1 FROM deadlocks)
+                   AND NOT EXISTS (SELECT 1 FROM lock_wait_stats)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err("cannot read the store", e))
+    }
+
+    /// Adds everything the store at `path` holds (its own data and what was merged into it)
+    /// to this one, in one transaction: counts add up key by key, first/last seen widen,
+    /// deadlock occurrences, worst waits and live samples are appended (worst waits trimmed to
+    /// [`WORST_WAITS`]). File positions (`files`) and runs are not merged.
+    ///
+    /// Merging is idempotent per source: every store has a random id and counts its ingests
+    /// (its generation), and this store remembers the `(id, generation)` of everything merged
+    /// into it. An input whose sources are all here already at the same generation adds
+    /// nothing ([`Merged::AlreadyPresent`]); an input that shares only some of them, or holds
+    /// one at another generation (it ingested more since), is refused with
+    /// [`Error::MergeOverlap`]: adding it would count the shared part twice.
+    pub fn merge_from(&mut self, path: &Path) -> Result<Merged> {
+        let other = Store::open(path)?;
+        let theirs = other.sources()?;
+        drop(other);
+        if theirs.is_empty() {
+            return Ok(Merged::Empty);
+        }
+        let ours = self.sources()?;
+        let mut present = 0;
+        for s in &theirs {
+            if let Some(o) = ours.iter().find(|o| o.store_id == s.store_id) {
+                if o.generation != s.generation {
+                    return Err(Error::MergeOverlap {
+                        path: self.path.clone(),
+                        input: path.display().to_string(),
+                        reason: format!(
+                            "it holds store {} ({}) at generation {} and this store holds it at generation {}",
+                            s.store_id, s.path, s.generation, o.generation
+                        ),
+                    });
+                }
+                present += 1;
+            }
+        }
+        if present == theirs.len() {
+            return Ok(Merged::AlreadyPresent);
+        }
+        if present > 0 {
+            return Err(Error::MergeOverlap {
+                path: self.path.clone(),
+                input: path.display().to_string(),
+                reason: format!(
+                    "{present} of the {} stores it holds are already merged here",
+                    theirs.len()
+                ),
+            });
+        }
+        let shown = path.display().to_string();
+        self.conn
+            .execute("ATTACH DATABASE ?1 AS src", params![shown])
+            .map_err(|e| self.err("cannot attach the input store", e))?;
+        let result = self.merge_attached(&theirs);
+        let detach = self
+            .conn
+            .execute("DETACH DATABASE src", [])
+            .map_err(|e| self.err("cannot detach the input store", e));
+        let counts = result?;
+        detach?;
+        Ok(counts)
+    }
+
+    fn merge_attached(&mut self, theirs: &[Source]) -> Result<Merged> {
+        let path = self.path.clone();
+        let e = |what: &'static str| {
+            let path = path.clone();
+            move |e: rusqlite::Error| Error::Sqlite {
+                path: path.clone(),
+                what,
+                message: e.to_string(),
+            }
+        };
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(e("cannot begin the merge"))?;
+        let count = |table: &str| -> rusqlite::Result<u64> {
+            tx.query_row(&format!("SELECT count(*) FROM src.{table}"), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+        };
+        let shapes = count("shapes").map_err(e("cannot read the input store"))?;
+        let deadlocks = count("deadlocks").map_err(e("cannot read the input store"))?;
+        let occurrences =
+            count("deadlock_occurrences").map_err(e("cannot read the input store"))?;
+        let widen = "first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen
+                                  THEN excluded.first_seen ELSE first_seen END,
+                     last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen
+                                 THEN excluded.last_seen ELSE last_seen END";
+        // The representative is the earliest one seen, whichever input holds it.
+        let earliest = "tx_json = CASE WHEN excluded.first_seen < first_seen
+                                  THEN excluded.tx_json ELSE tx_json END,
+                        location = CASE WHEN excluded.first_seen < first_seen
+                                   THEN excluded.location ELSE location END";
+        tx.execute_batch(&format!(
+            "INSERT INTO shapes (key, tx_json, count, first_seen, last_seen, location)
+               SELECT key, tx_json, count, first_seen, last_seen, location FROM src.shapes WHERE true
+               ON CONFLICT(key) DO UPDATE SET count = count + excluded.count, {earliest}, {widen};
+             INSERT INTO lock_edges (from_node, to_node, count)
+               SELECT from_node, to_node, count FROM src.lock_edges WHERE true
+               ON CONFLICT(from_node, to_node) DO UPDATE SET count = count + excluded.count;
+             INSERT INTO deadlocks (signature, deadlock_json, count, first_seen, last_seen)
+               SELECT signature, deadlock_json, count, first_seen, last_seen FROM src.deadlocks WHERE true
+               ON CONFLICT(signature) DO UPDATE SET count = count + excluded.count,
+                 deadlock_json = CASE WHEN excluded.first_seen < first_seen
+                                 THEN excluded.deadlock_json ELSE deadlock_json END, {widen};
+             INSERT INTO deadlock_occurrences (signature, location, at)
+               SELECT signature, location, at FROM src.deadlock_occurrences ORDER BY rowid;
+             INSERT INTO lock_wait_stats (outcome, relation, count, total_ms, max_ms)
+               SELECT outcome, relation, count, total_ms, max_ms FROM src.lock_wait_stats WHERE true
+               ON CONFLICT(outcome, relation) DO UPDATE SET count = count + excluded.count,
+                 total_ms = total_ms + excluded.total_ms, max_ms = max(max_ms, excluded.max_ms);
+             INSERT INTO worst_waits (waited_ms, wait_json)
+               SELECT waited_ms, wait_json FROM src.worst_waits ORDER BY rowid;
+             DELETE FROM worst_waits WHERE rowid NOT IN
+               (SELECT rowid FROM worst_waits ORDER BY waited_ms DESC, rowid LIMIT {WORST_WAITS});
+             INSERT INTO live_samples (at, source, sample_json)
+               SELECT at, source, sample_json FROM src.live_samples ORDER BY rowid;"
+        ))
+        .map_err(e("cannot merge"))?;
+        {
+            let mut src = tx
+                .prepare(
+                    "INSERT INTO merged_sources (store_id, generation, path) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(e("cannot prepare"))?;
+            for s in theirs {
+                src.execute(params![s.store_id, s.generation as i64, s.path])
+                    .map_err(e("cannot record the merged store"))?;
+            }
+        }
+        tx.commit().map_err(e("cannot commit the merge"))?;
+        Ok(Merged::Added {
+            shapes,
+            deadlocks,
+            occurrences,
+        })
     }
 
     /// Every stored shape, most frequent first (then by key).
@@ -830,6 +1090,30 @@ mod tests {
             Err(Error::TooNew { found: 99, .. }) => {}
             other => panic!("expected TooNew, got {:?}", other.map(|_| ())),
         }
+    }
+
+    #[test]
+    fn merging_is_idempotent_per_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let (pa, pc) = (dir.path().join("a.sqlite"), dir.path().join("c.sqlite"));
+        let mut a = Store::open(&pa).unwrap();
+        let mut c = Store::open(&pc).unwrap();
+        assert_ne!(a.store_id().unwrap(), c.store_id().unwrap());
+        assert_eq!(c.merge_from(&pa).unwrap(), Merged::Empty);
+        a.ingest(&Ingest::default()).unwrap();
+        assert_eq!(a.generation().unwrap(), 1);
+        assert!(matches!(c.merge_from(&pa).unwrap(), Merged::Added { .. }));
+        assert_eq!(c.merge_from(&pa).unwrap(), Merged::AlreadyPresent);
+        assert_eq!(c.sources().unwrap().len(), 1);
+        a.ingest(&Ingest::default()).unwrap();
+        let e = c.merge_from(&pa).unwrap_err();
+        assert!(matches!(e, Error::MergeOverlap { .. }), "{e}");
+        assert!(e.to_string().contains("a.sqlite"), "{e}");
+        // The merged store merged into a third: its sources travel along.
+        let pd = dir.path().join("d.sqlite");
+        let mut d = Store::open(&pd).unwrap();
+        assert!(matches!(d.merge_from(&pc).unwrap(), Merged::Added { .. }));
+        assert_eq!(d.merge_from(&pc).unwrap(), Merged::AlreadyPresent);
     }
 
     #[test]
