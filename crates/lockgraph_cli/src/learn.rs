@@ -49,6 +49,9 @@ pub struct Learner {
     pub dropped: u64,
     /// Snapshots taken in.
     pub samples: u64,
+    /// Keep a copy of each finished transaction for [`Learner::take_finished`] (`--store`).
+    pub keep_finished: bool,
+    finished: Vec<Transaction>,
 }
 
 impl Learner {
@@ -61,6 +64,8 @@ impl Learner {
             done: Vec::new(),
             dropped: 0,
             samples: 0,
+            keep_finished: false,
+            finished: Vec::new(),
         }
     }
 
@@ -186,14 +191,18 @@ impl Learner {
         } else {
             TransactionKind::Explicit
         };
-        self.done.push(Transaction {
+        let tx = Transaction {
             name: format!("pid {} transaction {}", f.pid, f.xact_start).into(),
             location,
             kind,
             group: None,
             statements: f.statements,
             locks,
-        });
+        };
+        if self.keep_finished {
+            self.finished.push(tx.clone());
+        }
+        self.done.push(tx);
         if self.done.len() > MAX_TRANSACTIONS {
             self.done.remove(0);
             self.dropped += 1;
@@ -202,11 +211,21 @@ impl Learner {
 
     /// Ends every followed transaction and returns all of them, oldest first.
     pub fn finish_all(mut self) -> Vec<Transaction> {
+        self.finish_open();
+        self.done
+    }
+
+    /// Ends every transaction still followed (the watch is over).
+    pub fn finish_open(&mut self) {
         let open = std::mem::take(&mut self.open);
         for (_, f) in open {
             self.finish(f);
         }
-        self.done
+    }
+
+    /// The transactions finished since the last call (only with `keep_finished`), oldest first.
+    pub fn take_finished(&mut self) -> Vec<Transaction> {
+        std::mem::take(&mut self.finished)
     }
 }
 
@@ -287,6 +306,24 @@ mod tests {
             .collect();
         assert_eq!(rels.first().map(String::as_str), Some("a"));
         assert_eq!(rels.last().map(String::as_str), Some("b"));
+    }
+
+    #[test]
+    fn finished_transactions_are_handed_out_once() {
+        let mut l = Learner::new(Schema::default());
+        l.keep_finished = true;
+        let one = |xact: &str| LockSnapshot {
+            backends: vec![backend(7, xact, xact, "UPDATE a SET n = 1 WHERE id = 1")],
+            ..LockSnapshot::default()
+        };
+        l.observe(&one("t1"));
+        assert!(l.take_finished().is_empty(), "t1 is still open");
+        l.observe(&one("t2"));
+        assert_eq!(l.take_finished().len(), 1, "t1 ended when t2 began");
+        assert!(l.take_finished().is_empty());
+        l.finish_open();
+        assert_eq!(l.take_finished().len(), 1, "t2 ended with the watch");
+        assert_eq!(l.finish_all().len(), 2);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! blocking trees with their root, cycles, queues behind `ACCESS EXCLUSIVE`, advisory locks —
 //! and the live rules (LG402–LG405) over it. `--watch` repeats it, and with `--report` ends with
 //! the lock-order findings (LG1xx) of the transactions it followed. `--save` writes the snapshot
-//! as JSON; `--snapshot FILE` analyses a saved one without a server.
+//! as JSON; `--snapshot FILE` analyses a saved one without a server. `--watch --store` writes
+//! each sample's summary and the transactions followed into the history store, one SQLite
+//! transaction per sample (`crate::store::live_shapes`, `lockgraph_store::Store::add_live`).
 
 use crate::args::{ColorChoice, FailOn, Format};
 use crate::check::{RuleSettings, config_for, render};
@@ -45,6 +47,12 @@ pub struct LiveArgs {
     /// seen, and every live finding seen on the way.
     #[arg(long, requires = "watch")]
     pub report: bool,
+    /// With --watch: write into this history store (default without a value:
+    /// `lockgraph/history.sqlite` in the user's data directory) each sample's summary and the
+    /// transactions followed, as shapes `report --store` and `check --store` read. See
+    /// docs/store.md.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "", requires = "watch")]
+    pub store: Option<PathBuf>,
     /// SQL files or directories (schema, migrations) giving keys and foreign keys for the
     /// statements learned in --watch.
     #[arg(long, value_name = "PATH")]
@@ -243,6 +251,16 @@ fn watch(
         loaded.schema
     };
     let mut learner = Learner::new(schema.clone());
+    let mut store = match &args.store {
+        Some(p) => {
+            let path = crate::store::resolve(p)?;
+            learner.keep_finished = true;
+            Some(lockgraph_store::Store::open(&path)?)
+        }
+        None => None,
+    };
+    // (origin, taken_at) of the last sample, for what the end of the watch finishes.
+    let mut last_sample: Option<(String, String)> = None;
     let mut seen: Vec<Finding> = Vec::new();
     let redraw = std::io::stdout().is_terminal() && args.format == Format::Text && !args.report;
     let mut limits = WatchLimits::every(interval);
@@ -259,6 +277,23 @@ fn watch(
                 // Learned statements keep their literals (keys tell rows apart); findings show
                 // them redacted unless --show-literals.
                 learner.observe(snapshot);
+                if let Some(st) = store.as_mut() {
+                    let origin = crate::store::live_origin(&snapshot.server);
+                    let batch = lockgraph_store::LiveBatch {
+                        source: origin.clone(),
+                        samples: vec![(snapshot.taken_at.clone(), sample_summary(snapshot))],
+                        shapes: crate::store::live_shapes(
+                            &origin,
+                            &snapshot.taken_at,
+                            learner.take_finished(),
+                        ),
+                    };
+                    if let Err(e) = st.add_live(&batch) {
+                        failure = Some(e.into());
+                        return false;
+                    }
+                    last_sample = Some((origin, snapshot.taken_at.clone()));
+                }
                 let mut snapshot = snapshot.clone();
                 if let Err(e) = prepare(args, &mut snapshot) {
                     failure = Some(e);
@@ -307,6 +342,18 @@ fn watch(
     if end == lockgraph_pg::WatchEnd::Interrupted {
         eprintln!("lockgraph: interrupted; stopping");
     }
+    // The transactions still open when the watch ended are stored as they were last seen.
+    if let (Some(st), Some((origin, at))) = (store.as_mut(), &last_sample) {
+        learner.finish_open();
+        let shapes = crate::store::live_shapes(origin, at, learner.take_finished());
+        if !shapes.is_empty() {
+            st.add_live(&lockgraph_store::LiveBatch {
+                source: origin.clone(),
+                samples: Vec::new(),
+                shapes,
+            })?;
+        }
+    }
     if !args.report {
         return Ok(u8::from(selected.fails(&seen)));
     }
@@ -337,6 +384,36 @@ fn watch(
         ),
     )?;
     Ok(u8::from(selected.fails(&findings)))
+}
+
+/// What the store keeps of one sample (`live_samples`): counts, no SQL text.
+fn sample_summary(snapshot: &LockSnapshot) -> serde_json::Value {
+    let waits = WaitGraph::build(snapshot);
+    let sessions = snapshot
+        .backends
+        .iter()
+        .filter(|b| b.backend_type == "client backend" && b.pid != snapshot.own_pid)
+        .count();
+    let mut waiting: Vec<u32> = waits.edges.iter().map(|e| e.waiter).collect();
+    waiting.sort_unstable();
+    waiting.dedup();
+    let hard = waits
+        .edges
+        .iter()
+        .filter(|e| e.kind == lockgraph_graph::WaitKind::Hard)
+        .count();
+    let cycles = waits.cycles();
+    serde_json::json!({
+        "taken_at": snapshot.taken_at,
+        "server": snapshot.server,
+        "sessions": sessions,
+        "waiting_sessions": waiting.len(),
+        "hard_wait_edges": hard,
+        "soft_wait_edges": waits.edges.len() - hard,
+        "root_blockers": waits.roots(),
+        "deadlock_in_progress": !cycles.is_empty(),
+        "wait_cycles": cycles.len(),
+    })
 }
 
 #[cfg(test)]

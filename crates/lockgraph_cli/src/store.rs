@@ -363,3 +363,59 @@ fn commit(
     })?;
     Ok(())
 }
+
+/// `live --watch --store`: the origin of what a watch of `server` learned (`live <server>`).
+pub fn live_origin(server: &str) -> String {
+    format!("live {server}")
+}
+
+/// The transactions a watch followed to their end as stored shapes: located at `origin`, their
+/// statements redacted (the store keeps no literal of a statement), counted per [`shape_key`]
+/// (the key `logs --store` uses), seen at `at`.
+///
+/// [`shape_key`]: lockgraph_store::shape_key
+pub fn live_shapes(
+    origin: &str,
+    at: &str,
+    transactions: Vec<Transaction>,
+) -> Vec<(Transaction, u64, Option<String>, Option<String>)> {
+    use lockgraph_core::{Location, Statement};
+    use std::sync::Arc;
+    let location = Location::new(origin, 0);
+    let mut out: Vec<(Transaction, u64, Option<String>, Option<String>)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for mut tx in transactions {
+        let statements: Vec<Arc<Statement>> = tx
+            .statements
+            .iter()
+            .map(|s| {
+                Arc::new(Statement {
+                    location: location.clone(),
+                    text: s.redacted.clone(),
+                    ..Statement::clone(s)
+                })
+            })
+            .collect();
+        for l in &mut tx.locks {
+            if let Some(i) = tx
+                .statements
+                .iter()
+                .position(|s| Arc::ptr_eq(s, &l.statement))
+            {
+                l.statement = statements[i].clone();
+            }
+        }
+        tx.statements = statements;
+        tx.location = location.clone();
+        tx.name = origin.into();
+        let key = lockgraph_store::shape_key(&tx);
+        match index.get(&key) {
+            Some(&i) => out[i].1 += 1,
+            None => {
+                index.insert(key, out.len());
+                out.push((tx, 1, Some(at.to_string()), Some(at.to_string())));
+            }
+        }
+    }
+    out
+}

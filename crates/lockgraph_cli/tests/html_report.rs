@@ -1,5 +1,6 @@
 //! `--format html` end to end in a real browser: the reports of `lockgraph check samples/shop`
-//! and `lockgraph logs samples/logs/postgresql.log` are loaded in headless Chromium (Debian
+//! and `lockgraph logs samples/logs/postgresql.log`, and the page of `lockgraph report --store`
+//! over a store filled from that log, are loaded in headless Chromium (Debian
 //! package `chromium`), which must print no console message (a script error, a resource blocked
 //! by the page's Content-Security-Policy, …), and the DOM it rendered must hold the lock-order
 //! graph's SVG with the cycle's relations as highlighted nodes.
@@ -159,23 +160,90 @@ fn html_reports_render_in_chromium_without_console_errors() {
         let page = dir.path().join(name);
         report(args, &page);
         let (dom, console) = load(&browser, &profile, &page);
-        assert!(console.is_empty(), "{name}: console messages: {console:?}");
-        let svg = graph_svg(&dom);
-        for rel in cycle {
-            assert!(
-                svg.contains(&format!("<g class=\"node cycle\" data-id=\"{rel}\">")),
-                "{name}: {rel} is not a highlighted node of the rendered graph"
-            );
-            assert!(
-                svg.contains(&format!("data-from=\"{rel}\""))
-                    && svg.contains(&format!("data-to=\"{rel}\"")),
-                "{name}: no edge from and to {rel}"
-            );
-        }
-        assert!(
-            svg.contains("<g class=\"edge cycle\""),
-            "{name}: no cycle edge"
-        );
-        assert!(dom.contains("<section id=\"findings\">"), "{name}");
+        assert_page(name, &dom, &console, cycle);
     }
+
+    // `report --store S -o page.html`, S filled by `logs --store` from the same log.
+    let store = dir.path().join("history.sqlite");
+    let store_arg = store.to_str().expect("utf-8 path");
+    run(&[
+        "logs",
+        "--no-progress",
+        "--no-config",
+        "--format",
+        "json",
+        "--store",
+        store_arg,
+        "samples/logs/postgresql.log",
+    ]);
+    let page = dir.path().join("store.html");
+    run(&[
+        "report",
+        "--no-config",
+        "--store",
+        store_arg,
+        "-o",
+        page.to_str().expect("utf-8 path"),
+    ]);
+    let (dom, console) = load(&browser, &profile, &page);
+    assert_page("store.html", &dom, &console, &["accounts", "ledger"]);
+    let section = |id: &str| {
+        let start = dom
+            .find(&format!("<section id=\"{id}\">"))
+            .unwrap_or_else(|| panic!("store.html: no {id} section in the rendered DOM"));
+        let end = dom[start..]
+            .find("</section>")
+            .expect("unterminated section")
+            + start;
+        &dom[start..end]
+    };
+    let timeline = section("timeline");
+    assert!(
+        timeline.contains("class=\"deadlock-mark\"") && timeline.contains("<svg"),
+        "store.html: the timeline has no deadlock mark: {timeline}"
+    );
+    let windows = section("windows");
+    assert!(
+        windows.contains("New (only in the later window): ")
+            && windows.contains("Resolved (only in the earlier window): ")
+            && windows.contains("accounts"),
+        "store.html: the window section is incomplete: {windows}"
+    );
+}
+
+/// Runs lockgraph with `args` (from the repository root); it must exit 0 or 1.
+fn run(args: &[&str]) {
+    let o = Command::new(env!("CARGO_BIN_EXE_lockgraph"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run lockgraph");
+    assert!(
+        o.status.code().is_some_and(|c| c <= 1),
+        "lockgraph {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The checks every rendered page passes: no console message, the graph's SVG highlights the
+/// `cycle` relations with edges from and to each, the findings section is there.
+fn assert_page(name: &str, dom: &str, console: &[String], cycle: &[&str]) {
+    assert!(console.is_empty(), "{name}: console messages: {console:?}");
+    let svg = graph_svg(dom);
+    for rel in cycle {
+        assert!(
+            svg.contains(&format!("<g class=\"node cycle\" data-id=\"{rel}\">")),
+            "{name}: {rel} is not a highlighted node of the rendered graph"
+        );
+        assert!(
+            svg.contains(&format!("data-from=\"{rel}\""))
+                && svg.contains(&format!("data-to=\"{rel}\"")),
+            "{name}: no edge from and to {rel}"
+        );
+    }
+    assert!(
+        svg.contains("<g class=\"edge cycle\""),
+        "{name}: no cycle edge"
+    );
+    assert!(dom.contains("<section id=\"findings\">"), "{name}");
 }

@@ -631,3 +631,170 @@ fn watch_ends_cleanly_on_ctrl_c_with_its_report() {
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert!(stdout.contains("snapshots and followed"), "{stdout}");
 }
+
+#[test]
+fn watch_store_keeps_samples_and_learned_orders_for_check() {
+    let _g = serial();
+    let Some(mut pg) = Pg::new("watch_store_keeps_samples_and_learned_orders_for_check") else {
+        return;
+    };
+    pg.table("lg_store_pay");
+    pg.table("lg_store_ref");
+    let (a, b) = (pg.session(), pg.session());
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("history.sqlite");
+    let store_arg = store.to_str().unwrap().to_string();
+    let url = conn();
+    const SAMPLES: u64 = 45;
+    let count = SAMPLES.to_string();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lockgraph"))
+        .args([
+            "live",
+            "--url",
+            &url,
+            "--watch",
+            "100ms",
+            "--count",
+            &count,
+            "--store",
+            &store_arg,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ])
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start live --watch --store");
+    std::thread::sleep(Duration::from_millis(800));
+    let step = Duration::from_millis(400);
+    // Both take pay then ref; b waits for a on the same pay row, so one sample sees a wait.
+    pg.run(a, "BEGIN; UPDATE lg_store_pay SET n = 1 WHERE id = 1");
+    pg.block(b, "BEGIN; UPDATE lg_store_pay SET n = 2 WHERE id = 1");
+    std::thread::sleep(step);
+    pg.run(a, "UPDATE lg_store_ref SET n = 1 WHERE id = 1");
+    std::thread::sleep(step);
+    pg.run(a, "COMMIT");
+    std::thread::sleep(step);
+    pg.run(b, "UPDATE lg_store_ref SET n = 2 WHERE id = 2");
+    std::thread::sleep(step);
+    pg.run(b, "COMMIT");
+    let out = child.wait_with_output().expect("live --watch --store");
+    assert!(
+        out.status.success(),
+        "live --watch --store failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let st = lockgraph_store::Store::open(&store).unwrap();
+    let samples = st.live_samples().unwrap();
+    assert_eq!(samples.len() as u64, SAMPLES, "one row per sample");
+    assert!(
+        samples
+            .iter()
+            .all(|(_, source, _)| source.starts_with("live "))
+    );
+    let (pa, pb) = (pg.pid(a), pg.pid(b));
+    let waited = samples.iter().find(|(_, _, s)| {
+        s["root_blockers"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|p| p == pa))
+    });
+    let (_, _, waited) =
+        waited.unwrap_or_else(|| panic!("no sample shows pid {pa} blocking {pb}: {samples:#?}"));
+    assert!(
+        waited["waiting_sessions"].as_u64().unwrap() >= 1,
+        "{waited}"
+    );
+    assert!(waited["hard_wait_edges"].as_u64().unwrap() >= 1, "{waited}");
+    assert!(waited["sessions"].as_u64().unwrap() >= 2, "{waited}");
+    assert_eq!(waited["deadlock_in_progress"], false, "{waited}");
+
+    // The learned transactions: pay before ref, stored as one shape key of the logs' kind.
+    let relations = |t: &lockgraph_core::Transaction| {
+        let mut rels: Vec<String> = Vec::new();
+        for l in &t.locks {
+            if let Some(r) = l.target.relation() {
+                let r = r.to_string();
+                if rels.last() != Some(&r) {
+                    rels.push(r);
+                }
+            }
+        }
+        rels
+    };
+    let shapes = st.shapes().unwrap();
+    let learned: Vec<_> = shapes
+        .iter()
+        .filter(|s| relations(&s.transaction).contains(&"lg_store_pay".to_string()))
+        .collect();
+    let total: u64 = learned.iter().map(|s| s.count).sum();
+    assert_eq!(total, 2, "a and b: {learned:#?}");
+    for s in &learned {
+        assert_eq!(
+            relations(&s.transaction),
+            vec!["lg_store_pay", "lg_store_ref"]
+        );
+        assert_eq!(s.key, lockgraph_store::shape_key(&s.transaction));
+        assert!(
+            s.transaction.location.path.starts_with("live postgres"),
+            "{}",
+            s.transaction.location
+        );
+        assert!(
+            s.transaction
+                .statements
+                .iter()
+                .all(|st| !st.text.contains("n = 1") && !st.text.contains("n = 2")),
+            "literals stored: {:?}",
+            s.transaction.statements
+        );
+    }
+    drop(st);
+
+    // Code taking the opposite order inverts the production order learned live.
+    let sql = dir.path().join("refund.sql");
+    std::fs::write(
+        &sql,
+        "BEGIN;\nUPDATE lg_store_ref SET n = 3 WHERE id = 1;\nUPDATE lg_store_pay SET n = 3 WHERE id = 1;\nCOMMIT;\n",
+    )
+    .unwrap();
+    let (_, v, text) = lockgraph(&[
+        "check",
+        sql.to_str().unwrap(),
+        "--store",
+        &store_arg,
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let inversion = v["findings"].as_array().and_then(|f| {
+        f.iter().find(|f| {
+            f["code"] == "LG101"
+                && f["relations"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|r| r == "lg_store_pay"))
+        })
+    });
+    assert!(inversion.is_some(), "no LG101 from the live store: {text}");
+    // Without the store the file alone has no inversion.
+    let (_, v, text) = lockgraph(&[
+        "check",
+        sql.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{text}"))
+            .iter()
+            .any(|f| f["code"] == "LG101"),
+        "{text}"
+    );
+}

@@ -361,3 +361,98 @@ fn missing_store_for_check_is_an_error() {
         .code(2)
         .stderr(predicates::str::contains("nope.sqlite"));
 }
+
+/// The store file keeps no literal of the log: distinctive values in statements, row keys,
+/// advisory keys, lock waits and a deadlock report appear nowhere in the database or its WAL.
+#[test]
+fn the_store_keeps_no_literal() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("pg.log");
+    let p = |ms: u32, pid: u32, msg: &str| {
+        format!("2024-05-01 10:00:00.{ms:03} UTC [{pid}] app@shop {msg}\n")
+    };
+    let mut text = String::new();
+    text += &p(1, 11, "LOG:  statement: BEGIN");
+    text += &p(
+        2,
+        11,
+        "LOG:  statement: SELECT pg_advisory_xact_lock(8675309)",
+    );
+    text += &p(
+        3,
+        11,
+        "LOG:  statement: UPDATE accounts SET email = 'zed.secret@example.org' WHERE id = 7777001",
+    );
+    text += &p(4, 12, "LOG:  statement: BEGIN");
+    text += &p(
+        5,
+        12,
+        "LOG:  statement: UPDATE ledger SET note = 'Ssn 078-05-1120' WHERE id = 7777002",
+    );
+    text += &p(
+        6,
+        11,
+        "LOG:  statement: UPDATE ledger SET note = 'x' WHERE id = 7777002",
+    );
+    text += &p(
+        7,
+        11,
+        "LOG:  process 11 still waiting for ShareLock on transaction 900 after 1000.000 ms",
+    );
+    text += "\tDETAIL:  Process holding the lock: 12. Wait queue: 11.\n";
+    text += &p(
+        8,
+        11,
+        "STATEMENT:  UPDATE ledger SET note = 'x' WHERE id = 7777002",
+    );
+    text += &p(
+        9,
+        12,
+        "LOG:  statement: UPDATE accounts SET email = 'zed.secret@example.org' WHERE id = 7777001",
+    );
+    text += &p(10, 12, "ERROR:  deadlock detected");
+    text +=
+        "\tDETAIL:  Process 12 waits for ShareLock on transaction 899; blocked by process 11.\n";
+    text += "\tProcess 11 waits for ShareLock on transaction 900; blocked by process 12.\n";
+    text +=
+        "\tProcess 12: UPDATE accounts SET email = 'zed.secret@example.org' WHERE id = 7777001\n";
+    text += "\tProcess 11: UPDATE ledger SET note = 'x' WHERE id = 7777002\n";
+    text += "\tHINT:  See server log for query details.\n";
+    text += &p(
+        11,
+        12,
+        "STATEMENT:  UPDATE accounts SET email = 'zed.secret@example.org' WHERE id = 7777001",
+    );
+    text += &p(12, 12, "LOG:  statement: ROLLBACK");
+    text += &p(13, 11, "LOG:  statement: COMMIT");
+    std::fs::write(&log, text).unwrap();
+    let store = dir.path().join("h.sqlite");
+    ingest(&store, &[&log], None);
+    assert!(
+        counts(&store).deadlocks.values().map(|d| d.0).sum::<u64>() >= 1,
+        "the deadlock was stored"
+    );
+    let mut bytes = Vec::new();
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        let f = f.unwrap().path();
+        if f.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("h.sqlite")
+        {
+            bytes.extend(std::fs::read(&f).unwrap());
+        }
+    }
+    let hay = String::from_utf8_lossy(&bytes);
+    assert!(hay.contains("accounts"), "the store holds the shapes");
+    for secret in [
+        "zed.secret",
+        "example.org",
+        "078-05-1120",
+        "7777001",
+        "7777002",
+        "8675309",
+    ] {
+        assert!(!hay.contains(secret), "{secret} is in the store file");
+    }
+}

@@ -14,7 +14,9 @@
 //!   stopped; the caller resumes there.
 //! - Reading back: [`Store::shapes`] (the stored [`Transaction`]s with counts),
 //!   [`Store::deadlocks`], [`Store::edges`], [`Store::wait_stats`], [`Store::worst_waits`],
-//!   [`Store::runs`]; [`Store::record_run`] and [`Store::add_live_sample`] append.
+//!   [`Store::runs`], [`Store::live_samples`]; [`Store::record_run`] and
+//!   [`Store::add_live_sample`] append, [`Store::add_live`] adds a watch's [`LiveBatch`] (its
+//!   samples and learned shapes) in one transaction.
 //! - [`Store::merge_from`] adds another store (made on another machine) key by key; each store's
 //!   [`Store::store_id`] and [`Store::generation`], recorded as [`Source`]s, make a repeated
 //!   merge add nothing ([`Merged::AlreadyPresent`]).
@@ -37,6 +39,12 @@
 //!   FNV hash of its kind, its redacted statements (literals and bind placeholders as `?`) and its lock sequence
 //!   (targets without key values, modes). The same shape from another run, file or host has the
 //!   same key, so counts add up. The redacted transaction is stored as JSON once per shape.
+//! - **No literal is stored.** Before anything is written, statement texts become their
+//!   redacted form and the values lock keys are written with (`id = 42`, advisory keys, filter
+//!   values) become placeholders numbered within the transaction (`redact`): the same row
+//!   keeps one placeholder, different rows different ones. Deadlock participants and stored
+//!   lock waits are redacted the same way. A test reads the database file and its WAL and finds
+//!   none of the log's literals.
 //!   Deadlocks are keyed by their signature, edges by `(from, to)` lock nodes, wait statistics
 //!   by `(outcome, relation)`: every count is a sum over natural keys, so merging two stores
 //!   (`lockgraph merge`) is adding rows key by key. Only `files` (read positions) is
@@ -50,6 +58,9 @@
 #![warn(missing_docs)]
 
 use lockgraph_core::{Fingerprint, LockWait, ObservedDeadlock, Transaction};
+
+/// What the store keeps of statements: redacted texts, key values as placeholders.
+mod redact;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 
@@ -301,6 +312,18 @@ pub struct Ingest {
     pub waits: Vec<LockWait>,
 }
 
+/// What one sample of `lockgraph live --watch --store` adds ([`Store::add_live`]).
+#[derive(Clone, Debug, Default)]
+pub struct LiveBatch {
+    /// The server watched (`live postgres://app@db:5432/shop`).
+    pub source: String,
+    /// Sample summaries: `(taken_at, summary)`.
+    pub samples: Vec<(String, serde_json::Value)>,
+    /// Transactions followed to their end: `(transaction, count, first_seen, last_seen)`, keyed
+    /// by [`shape_key`] like those of the logs.
+    pub shapes: Vec<(Transaction, u64, Option<String>, Option<String>)>,
+}
+
 /// A stored transaction shape.
 #[derive(Clone, Debug)]
 pub struct StoredShape {
@@ -531,41 +554,7 @@ impl Store {
             .transaction()
             .map_err(sql_err("cannot begin the ingest"))?;
         {
-            let mut shape = tx
-                .prepare_cached(
-                    "INSERT INTO shapes (key, tx_json, count, first_seen, last_seen, location)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT(key) DO UPDATE SET
-                       count = count + excluded.count,
-                       first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen
-                                    THEN excluded.first_seen ELSE first_seen END,
-                       last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen
-                                   THEN excluded.last_seen ELSE last_seen END",
-                )
-                .map_err(sql_err("cannot prepare"))?;
-            let mut edge = tx
-                .prepare_cached(
-                    "INSERT INTO lock_edges (from_node, to_node, count) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(from_node, to_node) DO UPDATE SET count = count + excluded.count",
-                )
-                .map_err(sql_err("cannot prepare"))?;
-            for (t, count, first, last) in &batch.shapes {
-                let json = serde_json::to_string(t).map_err(json_err("transaction"))?;
-                shape
-                    .execute(params![
-                        shape_key(t),
-                        json,
-                        *count as i64,
-                        first,
-                        last,
-                        t.location.to_string()
-                    ])
-                    .map_err(sql_err("cannot write a shape"))?;
-                for (a, b) in lock_edges(t) {
-                    edge.execute(params![a, b, *count as i64])
-                        .map_err(sql_err("cannot write an edge"))?;
-                }
-            }
+            write_shapes(&tx, &path, &batch.shapes)?;
             let mut dl = tx
                 .prepare_cached(
                     "INSERT INTO deadlocks (signature, deadlock_json, count, first_seen, last_seen)
@@ -579,7 +568,8 @@ impl Store {
                 )
                 .map_err(sql_err("cannot prepare"))?;
             for d in &batch.deadlocks {
-                let json = serde_json::to_string(d).map_err(json_err("deadlock"))?;
+                let json =
+                    serde_json::to_string(&redact::deadlock(d)).map_err(json_err("deadlock"))?;
                 dl.execute(params![
                     d.signature.to_string(),
                     json,
@@ -624,7 +614,8 @@ impl Store {
                     .unwrap_or_default();
                 ws.execute(params![outcome, relation, w.waited_ms])
                     .map_err(sql_err("cannot write a lock wait"))?;
-                let json = serde_json::to_string(w).map_err(json_err("lock wait"))?;
+                let json =
+                    serde_json::to_string(&redact::wait(w)).map_err(json_err("lock wait"))?;
                 worst
                     .execute(params![w.waited_ms, json])
                     .map_err(sql_err("cannot write a lock wait"))?;
@@ -1060,6 +1051,69 @@ impl Store {
             .map_err(|e| self.err("cannot add a live sample", e))
     }
 
+    /// Adds one batch of `lockgraph live --watch --store` (its samples' summaries and the
+    /// transactions it followed to their end) in ONE transaction: all of it or nothing.
+    pub fn add_live(&mut self, batch: &LiveBatch) -> Result<()> {
+        let path = self.path.clone();
+        let e = |what: &'static str| {
+            let path = path.clone();
+            move |e: rusqlite::Error| Error::Sqlite {
+                path: path.clone(),
+                what,
+                message: e.to_string(),
+            }
+        };
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(e("cannot begin the live batch"))?;
+        {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT INTO live_samples (at, source, sample_json) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(e("cannot prepare"))?;
+            for (at, sample) in &batch.samples {
+                ins.execute(params![at, batch.source, sample.to_string()])
+                    .map_err(e("cannot add a live sample"))?;
+            }
+        }
+        write_shapes(&tx, &path, &batch.shapes)?;
+        tx.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'",
+            [],
+        )
+        .map_err(e("cannot count the live batch"))?;
+        tx.commit().map_err(e("cannot commit the live batch"))
+    }
+
+    /// Every live sample, oldest first: `(at, source, sample)`.
+    pub fn live_samples(&self) -> Result<Vec<(String, String, serde_json::Value)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT at, source, sample_json FROM live_samples ORDER BY rowid")
+            .map_err(|e| self.err("cannot read live samples", e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err("cannot read live samples", e))?;
+        rows.into_iter()
+            .map(|(at, source, json)| {
+                Ok((
+                    at,
+                    source,
+                    serde_json::from_str(&json).map_err(|e| self.decode("live sample", e))?,
+                ))
+            })
+            .collect()
+    }
+
     /// How many live samples are stored.
     pub fn live_sample_count(&self) -> Result<u64> {
         self.conn
@@ -1069,6 +1123,66 @@ impl Store {
             .map(|n| n as u64)
             .map_err(|e| self.err("cannot count live samples", e))
     }
+}
+
+/// Adds `shapes` (`(transaction, count, first_seen, last_seen)`) and their lock-order edges
+/// inside the open transaction `tx` of the store at `path`.
+fn write_shapes(
+    tx: &rusqlite::Transaction<'_>,
+    path: &str,
+    shapes: &[(Transaction, u64, Option<String>, Option<String>)],
+) -> Result<()> {
+    let sql_err = |what: &'static str| {
+        move |e: rusqlite::Error| Error::Sqlite {
+            path: path.to_string(),
+            what,
+            message: e.to_string(),
+        }
+    };
+    let json_err = |what: &'static str| {
+        move |e: serde_json::Error| Error::Decode {
+            path: path.to_string(),
+            what,
+            message: e.to_string(),
+        }
+    };
+    let mut shape = tx
+        .prepare_cached(
+            "INSERT INTO shapes (key, tx_json, count, first_seen, last_seen, location)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(key) DO UPDATE SET
+                       count = count + excluded.count,
+                       first_seen = CASE WHEN first_seen IS NULL OR excluded.first_seen < first_seen
+                                    THEN excluded.first_seen ELSE first_seen END,
+                       last_seen = CASE WHEN last_seen IS NULL OR excluded.last_seen > last_seen
+                                   THEN excluded.last_seen ELSE last_seen END",
+        )
+        .map_err(sql_err("cannot prepare"))?;
+    let mut edge = tx
+        .prepare_cached(
+            "INSERT INTO lock_edges (from_node, to_node, count) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(from_node, to_node) DO UPDATE SET count = count + excluded.count",
+        )
+        .map_err(sql_err("cannot prepare"))?;
+    for (t, count, first, last) in shapes {
+        let t = &redact::transaction(t);
+        let json = serde_json::to_string(t).map_err(json_err("transaction"))?;
+        shape
+            .execute(params![
+                shape_key(t),
+                json,
+                *count as i64,
+                first,
+                last,
+                t.location.to_string()
+            ])
+            .map_err(sql_err("cannot write a shape"))?;
+        for (a, b) in lock_edges(t) {
+            edge.execute(params![a, b, *count as i64])
+                .map_err(sql_err("cannot write an edge"))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1090,6 +1204,47 @@ mod tests {
             Err(Error::TooNew { found: 99, .. }) => {}
             other => panic!("expected TooNew, got {:?}", other.map(|_| ())),
         }
+    }
+
+    #[test]
+    fn live_batches_add_samples_and_shapes_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("h.sqlite")).unwrap();
+        let tx = Transaction {
+            name: "live db".into(),
+            location: lockgraph_core::Location::new("live db", 0),
+            kind: lockgraph_core::TransactionKind::Explicit,
+            group: None,
+            statements: Vec::new(),
+            locks: Vec::new(),
+        };
+        let batch = LiveBatch {
+            source: "live db".into(),
+            samples: vec![
+                ("t1".into(), serde_json::json!({"sessions": 3})),
+                ("t2".into(), serde_json::json!({"sessions": 4})),
+            ],
+            shapes: vec![(tx.clone(), 2, Some("t1".into()), Some("t2".into()))],
+        };
+        s.add_live(&batch).unwrap();
+        s.add_live(&LiveBatch {
+            samples: Vec::new(),
+            shapes: vec![(tx.clone(), 1, Some("t3".into()), Some("t3".into()))],
+            ..batch
+        })
+        .unwrap();
+        let samples = s.live_samples().unwrap();
+        assert_eq!(samples.len(), 2);
+        assert_eq!(samples[1].0, "t2");
+        assert_eq!(samples[1].1, "live db");
+        assert_eq!(samples[1].2["sessions"], 4);
+        let shapes = s.shapes().unwrap();
+        assert_eq!(shapes.len(), 1);
+        assert_eq!(shapes[0].key, shape_key(&tx));
+        assert_eq!(shapes[0].count, 3);
+        assert_eq!(shapes[0].first_seen.as_deref(), Some("t1"));
+        assert_eq!(shapes[0].last_seen.as_deref(), Some("t3"));
+        assert_eq!(s.generation().unwrap(), 2);
     }
 
     #[test]
