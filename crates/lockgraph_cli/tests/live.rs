@@ -191,6 +191,17 @@ fn lockgraph(args: &[&str]) -> (i32, Value, String) {
 /// `live --format json` (and `--save` to the fixture when regenerating).
 /// The snapshot is saved to every fixture path when regenerating (a bad fixture of one rule is
 /// often a good one of another).
+/// Starts `lockgraph ARGS` in the background (no `DATABASE_URL`; stdout and stderr piped).
+fn spawn_lockgraph(args: &[&str], what: &str) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("lockgraph"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
 fn live_json(fixtures: &[&str]) -> (i32, Value) {
     let url = conn();
     let mut args = vec![
@@ -436,8 +447,8 @@ fn watch_learns_an_inversion_from_sessions_that_never_deadlocked() {
     pg.table("lg_live_ref");
     let (a, b) = (pg.session(), pg.session());
     let url = conn();
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lockgraph"))
-        .args([
+    let child = spawn_lockgraph(
+        &[
             "live",
             "--url",
             &url,
@@ -450,12 +461,9 @@ fn watch_learns_an_inversion_from_sessions_that_never_deadlocked() {
             "json",
             "--fail-on",
             "never",
-        ])
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start live --watch");
+        ],
+        "start live --watch",
+    );
     std::thread::sleep(Duration::from_millis(800));
     let step = Duration::from_millis(400);
     // a: pay then ref; b afterwards: ref then pay. They never overlap, so never deadlock.
@@ -499,13 +507,10 @@ fn watch_reconnects_after_its_backend_is_terminated() {
         return;
     };
     let url = conn();
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lockgraph"))
-        .args(["live", "--url", &url, "--watch", "200ms", "--count", "8"])
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start live --watch");
+    let child = spawn_lockgraph(
+        &["live", "--url", &url, "--watch", "200ms", "--count", "8"],
+        "start live --watch",
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let terminated = loop {
         let n: i64 = pg
@@ -611,13 +616,10 @@ fn watch_ends_cleanly_on_ctrl_c_with_its_report() {
         return;
     };
     let url = conn();
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lockgraph"))
-        .args(["live", "--url", &url, "--watch", "100ms", "--report"])
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start live --watch");
+    let child = spawn_lockgraph(
+        &["live", "--url", &url, "--watch", "100ms", "--report"],
+        "start live --watch",
+    );
     std::thread::sleep(Duration::from_millis(1500));
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -647,8 +649,8 @@ fn watch_store_keeps_samples_and_learned_orders_for_check() {
     let url = conn();
     const SAMPLES: u64 = 45;
     let count = SAMPLES.to_string();
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("lockgraph"))
-        .args([
+    let child = spawn_lockgraph(
+        &[
             "live",
             "--url",
             &url,
@@ -662,12 +664,9 @@ fn watch_store_keeps_samples_and_learned_orders_for_check() {
             "json",
             "--fail-on",
             "never",
-        ])
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start live --watch --store");
+        ],
+        "start live --watch --store",
+    );
     std::thread::sleep(Duration::from_millis(800));
     let step = Duration::from_millis(400);
     // Both take pay then ref; b waits for a on the same pay row, so one sample sees a wait.

@@ -61,6 +61,9 @@ use lockgraph_core::{Fingerprint, LockWait, ObservedDeadlock, Transaction};
 
 /// What the store keeps of statements: redacted texts, key values as placeholders.
 mod redact;
+
+/// `(key, json, count, first_seen, last_seen)` as read from `shapes` or `deadlocks`.
+type CountedRow = (String, String, i64, Option<String>, Option<String>);
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 
@@ -857,27 +860,30 @@ impl Store {
         })
     }
 
+    /// Rows of `(key, json, count, first_seen, last_seen)` from a counted table (`shapes`,
+    /// `deadlocks`): the shape both are stored in.
+    fn counted_rows(&self, sql: &str, what: &'static str) -> Result<Vec<CountedRow>> {
+        let mut st = self.conn.prepare(sql).map_err(|e| self.err(what, e))?;
+        st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(|e| self.err(what, e))
+    }
+
     /// Every stored shape, most frequent first (then by key).
     pub fn shapes(&self) -> Result<Vec<StoredShape>> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT key, tx_json, count, first_seen, last_seen FROM shapes
-                 ORDER BY count DESC, key",
-            )
-            .map_err(|e| self.err("cannot read shapes", e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                ))
-            })
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err("cannot read shapes", e))?;
+        let rows = self.counted_rows(
+            "SELECT key, tx_json, count, first_seen, last_seen FROM shapes
+             ORDER BY count DESC, key",
+            "cannot read shapes",
+        )?;
         rows.into_iter()
             .map(|(key, json, count, first_seen, last_seen)| {
                 Ok(StoredShape {
@@ -894,25 +900,11 @@ impl Store {
 
     /// Every deadlock signature with its occurrences, most frequent first.
     pub fn deadlocks(&self) -> Result<Vec<StoredDeadlock>> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT signature, deadlock_json, count, first_seen, last_seen FROM deadlocks
-                 ORDER BY count DESC, signature",
-            )
-            .map_err(|e| self.err("cannot read deadlocks", e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                ))
-            })
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err("cannot read deadlocks", e))?;
+        let rows = self.counted_rows(
+            "SELECT signature, deadlock_json, count, first_seen, last_seen FROM deadlocks
+             ORDER BY count DESC, signature",
+            "cannot read deadlocks",
+        )?;
         let mut occ = self
             .conn
             .prepare(
