@@ -529,25 +529,3 @@ fn generated_corpus_extracts_cleanly() {
     let (_, app0) = common::run_generated(&files, |t| t.locks.len().to_string());
     insta::assert_snapshot!(app0.join("\n"));
 }
-
-/// Throughput of `parse_files` + `extract` on the generated corpus (run in release:
-/// `cargo test --release -p lockgraph_source --test js -- --ignored --nocapture`).
-#[test]
-#[ignore = "measurement"]
-fn generated_corpus_throughput() {
-    let files = common::generated(gen_js::generate(200_000));
-    let lines: usize = files.iter().map(|f| f.text.lines().count()).sum();
-    let start = std::time::Instant::now();
-    let parsed = lockgraph_source::parse_files(&files);
-    let parse = start.elapsed().as_secs_f64();
-    let schema = lockgraph_source::model_schema_parsed(&parsed);
-    let ext = lockgraph_source::extract_parsed(&parsed, &schema, &Default::default());
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{lines} lines, {} transactions in {secs:.2}s (parse + lower {parse:.2}s): \
-         {:.0} lines/s on {} threads",
-        ext.transactions.len(),
-        lines as f64 / secs,
-        rayon::current_num_threads()
-    );
-}

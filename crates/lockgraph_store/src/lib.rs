@@ -62,6 +62,26 @@ use lockgraph_core::{Fingerprint, LockWait, ObservedDeadlock, Transaction};
 /// What the store keeps of statements: redacted texts, key values as placeholders.
 mod redact;
 
+/// Turns a SQLite error into [`Error::Sqlite`] for the store at `path` doing `what`.
+fn sqlite_error(path: &str, what: &'static str) -> impl Fn(rusqlite::Error) -> Error + use<> {
+    let path = path.to_string();
+    move |e| Error::Sqlite {
+        path: path.clone(),
+        what,
+        message: e.to_string(),
+    }
+}
+
+/// Turns a JSON error into [`Error::Decode`] for the store at `path` reading `what`.
+fn json_error(path: &str, what: &'static str) -> impl Fn(serde_json::Error) -> Error + use<> {
+    let path = path.to_string();
+    move |e| Error::Decode {
+        path: path.clone(),
+        what,
+        message: e.to_string(),
+    }
+}
+
 /// `(key, json, count, first_seen, last_seen)` as read from `shapes` or `deadlocks`.
 type CountedRow = (String, String, i64, Option<String>, Option<String>);
 use rusqlite::{Connection, OptionalExtension, params};
@@ -428,11 +448,7 @@ impl Store {
                 message: e.to_string(),
             })?;
         }
-        let conn = Connection::open(path).map_err(|e| Error::Sqlite {
-            path: shown.clone(),
-            what: "cannot open",
-            message: e.to_string(),
-        })?;
+        let conn = Connection::open(path).map_err(sqlite_error(&shown, "cannot open"))?;
         let mut store = Store { conn, path: shown };
         store
             .conn
@@ -449,19 +465,11 @@ impl Store {
     }
 
     fn err(&self, what: &'static str, e: rusqlite::Error) -> Error {
-        Error::Sqlite {
-            path: self.path.clone(),
-            what,
-            message: e.to_string(),
-        }
+        sqlite_error(&self.path, what)(e)
     }
 
     fn decode(&self, what: &'static str, e: serde_json::Error) -> Error {
-        Error::Decode {
-            path: self.path.clone(),
-            what,
-            message: e.to_string(),
-        }
+        json_error(&self.path, what)(e)
     }
 
     /// The schema version (`PRAGMA user_version`).
@@ -482,20 +490,16 @@ impl Store {
             });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let tx = self.conn.transaction().map_err(|e| Error::Sqlite {
-                path: self.path.clone(),
-                what: "cannot begin a migration",
-                message: e.to_string(),
-            })?;
+            let path = self.path.clone();
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(sqlite_error(&path, "cannot begin a migration"))?;
             let step = tx
                 .execute_batch(sql)
                 .and_then(|()| tx.pragma_update(None, "user_version", i as i64 + 1))
                 .and_then(|()| tx.commit());
-            step.map_err(|e| Error::Sqlite {
-                path: self.path.clone(),
-                what: "migration failed",
-                message: e.to_string(),
-            })?;
+            step.map_err(sqlite_error(&path, "migration failed"))?;
         }
         Ok(())
     }
@@ -536,22 +540,8 @@ impl Store {
     /// Adds what one read of one file found and saves the file's new state, in one transaction.
     pub fn ingest(&mut self, batch: &Ingest) -> Result<()> {
         let path = self.path.clone();
-        let sql_err = |what: &'static str| {
-            let path = path.clone();
-            move |e: rusqlite::Error| Error::Sqlite {
-                path: path.clone(),
-                what,
-                message: e.to_string(),
-            }
-        };
-        let json_err = |what: &'static str| {
-            let path = path.clone();
-            move |e: serde_json::Error| Error::Decode {
-                path: path.clone(),
-                what,
-                message: e.to_string(),
-            }
-        };
+        let sql_err = |what| sqlite_error(&path, what);
+        let json_err = |what| json_error(&path, what);
         let tx = self
             .conn
             .transaction()
@@ -784,14 +774,7 @@ impl Store {
 
     fn merge_attached(&mut self, theirs: &[Source]) -> Result<Merged> {
         let path = self.path.clone();
-        let e = |what: &'static str| {
-            let path = path.clone();
-            move |e: rusqlite::Error| Error::Sqlite {
-                path: path.clone(),
-                what,
-                message: e.to_string(),
-            }
-        };
+        let e = |what| sqlite_error(&path, what);
         let tx = self
             .conn
             .transaction()
@@ -1047,14 +1030,7 @@ impl Store {
     /// transactions it followed to their end) in ONE transaction: all of it or nothing.
     pub fn add_live(&mut self, batch: &LiveBatch) -> Result<()> {
         let path = self.path.clone();
-        let e = |what: &'static str| {
-            let path = path.clone();
-            move |e: rusqlite::Error| Error::Sqlite {
-                path: path.clone(),
-                what,
-                message: e.to_string(),
-            }
-        };
+        let e = |what| sqlite_error(&path, what);
         let tx = self
             .conn
             .transaction()
@@ -1124,20 +1100,8 @@ fn write_shapes(
     path: &str,
     shapes: &[(Transaction, u64, Option<String>, Option<String>)],
 ) -> Result<()> {
-    let sql_err = |what: &'static str| {
-        move |e: rusqlite::Error| Error::Sqlite {
-            path: path.to_string(),
-            what,
-            message: e.to_string(),
-        }
-    };
-    let json_err = |what: &'static str| {
-        move |e: serde_json::Error| Error::Decode {
-            path: path.to_string(),
-            what,
-            message: e.to_string(),
-        }
-    };
+    let sql_err = |what| sqlite_error(path, what);
+    let json_err = |what| json_error(path, what);
     let mut shape = tx
         .prepare_cached(
             "INSERT INTO shapes (key, tx_json, count, first_seen, last_seen, location)
