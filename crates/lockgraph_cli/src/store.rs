@@ -308,6 +308,7 @@ fn ingest_file(
                 count_after_line: state.counted_through,
                 hold_open: true,
                 hold_last_entry: cut < size,
+                record_occurrences: true,
                 ..opts.clone()
             },
             schema.clone(),

@@ -83,6 +83,11 @@ pub struct LogOptions {
     /// last entry may continue (DETAIL, TAB lines) past it: leave that entry unread, and resume
     /// at it. Default false.
     pub hold_last_entry: bool,
+    /// Record every deadlock report's place and time in
+    /// [`LogAnalysis::deadlock_occurrences`](crate::LogAnalysis::deadlock_occurrences) (the
+    /// store's timeline needs them). Default false: an analysis that only reports needs the
+    /// grouped deadlocks, and its memory stays independent of how many reports the log holds.
+    pub record_occurrences: bool,
 }
 
 impl Default for LogOptions {
@@ -94,6 +99,7 @@ impl Default for LogOptions {
             count_after_line: 0,
             hold_open: false,
             hold_last_entry: false,
+            record_occurrences: false,
         }
     }
 }
@@ -504,8 +510,11 @@ pub(crate) struct Core {
     count_after: u32,
     /// The timestamp of the entry being processed (may be empty).
     pub cur_ts: String,
-    /// Every counted deadlock report: (index in `deadlocks`, where, when).
+    /// Every counted deadlock report: (index in `deadlocks`, where, when), when
+    /// [`LogOptions::record_occurrences`] asks for them.
     pub occurrences: Vec<crate::DeadlockOccurrence>,
+    /// [`LogOptions::record_occurrences`].
+    pub record_occurrences: bool,
 }
 
 /// The analyzer's state.
@@ -567,6 +576,7 @@ impl State {
                 count_after: opts.count_after_line,
                 cur_ts: String::new(),
                 occurrences: Vec::new(),
+                record_occurrences: opts.record_occurrences,
             },
             max_open: opts.max_open_transactions.max(1),
             norm: Vec::new(),

@@ -280,7 +280,7 @@ impl Core {
         }
 
         let signature = signature(&edges, &participants);
-        if self.occurrences.len() < crate::MAX_OCCURRENCES {
+        if self.record_occurrences && self.occurrences.len() < crate::MAX_OCCURRENCES {
             self.occurrences.push(crate::DeadlockOccurrence {
                 deadlock: self
                     .deadlock_index

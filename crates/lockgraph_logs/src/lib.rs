@@ -170,7 +170,8 @@ pub struct LogAnalysis {
     /// Parallel to `transactions`: the log timestamps of the first and last transaction of that
     /// shape (`None` when the log has no timestamps).
     pub shape_seen: Vec<(Option<String>, Option<String>)>,
-    /// Every deadlock report counted, in log order (the first [`MAX_OCCURRENCES`]).
+    /// Every deadlock report counted, in log order (the first [`MAX_OCCURRENCES`]), when
+    /// [`LogOptions::record_occurrences`] is set; else empty.
     pub deadlock_occurrences: Vec<DeadlockOccurrence>,
     /// With [`LogOptions::hold_open`]: the line of the last input where the oldest thing still
     /// open at its end begins (`None`: nothing open).
