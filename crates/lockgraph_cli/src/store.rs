@@ -370,9 +370,9 @@ pub fn live_origin(server: &str) -> String {
     format!("live {server}")
 }
 
-/// The transactions a watch followed to their end as stored shapes: located at `origin`, their
-/// statements redacted (the store keeps no literal of a statement), counted per [`shape_key`]
-/// (the key `logs --store` uses), seen at `at`.
+/// The transactions a watch followed to their end as stored shapes: located at `origin`,
+/// counted per [`shape_key`] (the key `logs --store` uses), seen at `at`. (The store redacts
+/// every shape it writes.)
 ///
 /// [`shape_key`]: lockgraph_store::shape_key
 pub fn live_shapes(
@@ -392,7 +392,6 @@ pub fn live_shapes(
             .map(|s| {
                 Arc::new(Statement {
                     location: location.clone(),
-                    text: s.redacted.clone(),
                     ..Statement::clone(s)
                 })
             })
