@@ -124,9 +124,11 @@ pub(crate) struct Program<'a> {
     /// Global function id → (file, local index).
     pub funcs: Vec<(u32, u32)>,
     module_suffix: FxHashMap<String, Vec<u32>>,
-    /// Per file, the files of its module: itself, plus the other files of its directory for
-    /// the languages whose packages are directories (Go, Java, Kotlin).
-    package: Vec<Vec<u32>>,
+    /// The modules as lists of files: a file alone, or every file of a directory for the
+    /// languages whose packages are directories (Go, Java, Kotlin). See [`Program::package`].
+    packages: Vec<Vec<u32>>,
+    /// Per file, its index in `packages`.
+    package_of: Vec<u32>,
     top_funcs: Vec<FxHashMap<&'a str, u32>>,
     classes: Vec<FxHashMap<&'a str, u32>>,
     global_funcs: FxHashMap<&'a str, Vec<u32>>,
@@ -154,7 +156,8 @@ impl<'a> Program<'a> {
             func_base: Vec::new(),
             funcs: Vec::new(),
             module_suffix: FxHashMap::default(),
-            package: Vec::new(),
+            packages: Vec::new(),
+            package_of: Vec::new(),
             top_funcs: Vec::new(),
             classes: Vec::new(),
             global_funcs: FxHashMap::default(),
@@ -214,26 +217,22 @@ impl<'a> Program<'a> {
             }
             p.classes.push(classes);
         }
-        let mut by_package: FxHashMap<(crate::Lang, &str), Vec<u32>> = FxHashMap::default();
+        let mut by_package: FxHashMap<(crate::Lang, &str), u32> = FxHashMap::default();
         for (fi, f) in p.files.iter().enumerate() {
-            if f.lang.directory_modules() {
-                by_package
+            let index = if f.lang.directory_modules() {
+                *by_package
                     .entry((f.lang, f.module.as_str()))
-                    .or_default()
-                    .push(fi as u32);
-            }
+                    .or_insert_with(|| {
+                        p.packages.push(Vec::new());
+                        p.packages.len() as u32 - 1
+                    })
+            } else {
+                p.packages.push(Vec::new());
+                p.packages.len() as u32 - 1
+            };
+            p.packages[index as usize].push(fi as u32);
+            p.package_of.push(index);
         }
-        p.package = p
-            .files
-            .iter()
-            .enumerate()
-            .map(
-                |(fi, f)| match by_package.get(&(f.lang, f.module.as_str())) {
-                    Some(files) if f.lang.directory_modules() => files.clone(),
-                    _ => vec![fi as u32],
-                },
-            )
-            .collect();
         p.calls = (0..p.irs.len() as u32)
             .map(|fi| {
                 let ir = p.irs[fi as usize];
@@ -264,20 +263,21 @@ impl<'a> Program<'a> {
     fn module(&self, dotted: &str) -> Option<u32> {
         match self.module_suffix.get(dotted).map(Vec::as_slice) {
             Some([one]) => Some(*one),
-            Some([first, rest @ ..])
-                if rest
-                    .iter()
-                    .all(|f| self.package[*first as usize].contains(f)) =>
-            {
+            Some([first, rest @ ..]) if rest.iter().all(|f| self.package(*first).contains(f)) => {
                 Some(*first)
             }
             _ => None,
         }
     }
 
+    /// The files of `file`'s module (`file` itself, or its package's files).
+    fn package(&self, file: u32) -> &[u32] {
+        &self.packages[self.package_of[file as usize] as usize]
+    }
+
     /// A top-level function of `file`'s module (any file of its package).
     fn top_func(&self, file: u32, name: &str) -> Option<u32> {
-        self.package[file as usize].iter().find_map(|&f| {
+        self.package(file).iter().find_map(|&f| {
             self.top_funcs[f as usize]
                 .get(name)
                 .map(|l| self.gid(f, *l))
@@ -286,7 +286,7 @@ impl<'a> Program<'a> {
 
     /// A class of `file`'s module (any file of its package).
     fn local_class(&self, file: u32, name: &str) -> Option<(u32, u32)> {
-        self.package[file as usize]
+        self.package(file)
             .iter()
             .find_map(|&f| self.classes[f as usize].get(name).map(|c| (f, *c)))
     }
@@ -361,7 +361,7 @@ impl<'a> Program<'a> {
     }
 
     fn defines(&self, file: u32, name: &str) -> bool {
-        self.package[file as usize].iter().any(|&f| {
+        self.package(file).iter().any(|&f| {
             self.top_funcs[f as usize].contains_key(name)
                 || self.classes[f as usize].contains_key(name)
                 || self.ir(f).instances.contains_key(name)
@@ -474,7 +474,7 @@ impl<'a> Program<'a> {
         }
         // A Go type's methods may be spread over the files of its package (each file has its
         // own class entry for the type); a Python file's package is the file alone.
-        for &f in &self.package[file as usize] {
+        for &f in self.package(file) {
             if f != file
                 && let Some(ci) = self.classes[f as usize].get(c.name.as_str())
                 && let Some(l) = self
@@ -504,7 +504,7 @@ impl<'a> Program<'a> {
         if let Some(c) = class.attrs.get(a) {
             return Some((file, c));
         }
-        self.package[file as usize]
+        self.package(file)
             .iter()
             .filter(|f| **f != file)
             .find_map(|&f| {
@@ -541,7 +541,7 @@ impl<'a> Program<'a> {
         let ir = self.ir(file);
         // Any file of the module's package (a Go constant is visible package-wide).
         let lookup = |m: u32, name: &str| {
-            self.package[m as usize]
+            self.package(m)
                 .iter()
                 .find_map(|&f| self.ir(f).consts.get(name).map(|e| (f, e)))
         };
