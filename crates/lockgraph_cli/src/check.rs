@@ -93,10 +93,21 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
     }
 
     let graph = GraphView::build(&analysis.graph, &loaded.transactions, &findings);
+    // Snippets quote the files' lines: their literals are hidden like the statements'.
+    let redacted;
+    let sources = if args.show_literals {
+        &loaded.sources
+    } else {
+        redacted = loaded.sources.map(|path, text| {
+            let lang = lockgraph_source::Lang::of(std::path::Path::new(path));
+            lockgraph_sql::redact_source(text, lang.map(|l| l.comment_marker()))
+        });
+        &redacted
+    };
     let report = Report {
         findings: &findings,
         graph: &graph,
-        sources: &loaded.sources,
+        sources,
         transactions: loaded.transactions.len(),
         files: loaded.files,
     };

@@ -428,6 +428,18 @@ impl CsvReader {
                 return;
             }
             self.start_line = no;
+        } else if starts_csv_record(line, &mut self.fields) {
+            // Inside an open quote, a line that is a whole csvlog record of its own: the quote
+            // was never closed (a record cut by a crash or a hand edit). Keep what the cut
+            // record holds and go on with this one, instead of swallowing the log into it.
+            st.warn_at(
+                self.start_line,
+                WarningKind::MalformedRecord,
+                format!("csv record with an unterminated quoted field, cut where the record of line {no} starts"),
+            );
+            self.record.push('"');
+            self.emit(st);
+            self.start_line = no;
         } else {
             self.record.push('\n');
         }
@@ -526,6 +538,23 @@ impl CsvReader {
     }
 }
 
+/// Whether `line` is a complete csvlog record on its own: a timestamp, a comma, balanced quotes
+/// and at least 23 fields (`fields` is scratch space).
+fn starts_csv_record(line: &str, fields: &mut Vec<(usize, usize, bool)>) -> bool {
+    let b = line.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    let Some(end) = crate::prefix::parse_timestamp(b, 0) else {
+        return false;
+    };
+    if b.get(end) != Some(&b',') || memchr::memchr_iter(b'"', b).count() % 2 == 1 {
+        return false;
+    }
+    split_csv(line, fields);
+    fields.len() >= 23
+}
+
 /// Splits one csv record into field ranges (without quotes) and whether `""` must be unescaped.
 fn split_csv(rec: &str, out: &mut Vec<(usize, usize, bool)>) {
     out.clear();
@@ -601,6 +630,44 @@ struct JsonRecord<'a> {
     statement: Option<Cow<'a, str>>,
 }
 
+impl JsonRecord<'static> {
+    /// The fields of the right type (a pid may also be a numeric string), and the names of
+    /// those of a wrong type.
+    fn lenient(map: &serde_json::Map<String, serde_json::Value>) -> (Self, Vec<&'static str>) {
+        use serde_json::Value;
+        let mut wrong = Vec::new();
+        let mut text = |name: &'static str| match map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(Cow::Owned(s.clone())),
+            Some(_) => {
+                wrong.push(name);
+                None
+            }
+        };
+        let mut rec = JsonRecord {
+            timestamp: text("timestamp"),
+            pid: None,
+            session_id: text("session_id"),
+            error_severity: text("error_severity"),
+            state_code: text("state_code"),
+            message: text("message"),
+            detail: text("detail"),
+            context: text("context"),
+            statement: text("statement"),
+        };
+        rec.pid = match map.get("pid") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            Some(_) => None,
+        };
+        if map.get("pid").is_some_and(|v| !v.is_null()) && rec.pid.is_none() {
+            wrong.insert(0, "pid");
+        }
+        (rec, wrong)
+    }
+}
+
 impl JsonReader {
     pub(crate) fn new() -> Self {
         JsonReader {
@@ -623,14 +690,34 @@ impl JsonReader {
         }
         let rec: JsonRecord<'_> = match serde_json::from_str(t) {
             Ok(r) => r,
-            Err(err) => {
-                st.warn_at(
-                    no,
-                    WarningKind::MalformedRecord,
-                    format!("jsonlog line is not valid JSON: {err}"),
-                );
-                return;
-            }
+            Err(err) => match serde_json::from_str::<serde_json::Value>(t) {
+                // Valid JSON, but a field of the wrong type: read the record without it.
+                Ok(serde_json::Value::Object(map)) => {
+                    let (rec, wrong) = JsonRecord::lenient(&map);
+                    let message = match &wrong[..] {
+                        [] => format!("jsonlog record read leniently: {err}"),
+                        [one] => {
+                            format!(
+                                "jsonlog field `{one}` has the wrong type; the record is read without it"
+                            )
+                        }
+                        many => format!(
+                            "jsonlog fields `{}` have the wrong type; the record is read without them",
+                            many.join("`, `")
+                        ),
+                    };
+                    st.warn_at(no, WarningKind::MalformedRecord, message);
+                    rec
+                }
+                _ => {
+                    st.warn_at(
+                        no,
+                        WarningKind::MalformedRecord,
+                        format!("jsonlog line is not valid JSON: {err}"),
+                    );
+                    return;
+                }
+            },
         };
         let e = &mut self.entry;
         e.reset();

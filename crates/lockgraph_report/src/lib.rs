@@ -80,6 +80,17 @@ impl Sources {
         self.files.insert(path.into(), text.into());
     }
 
+    /// The same files, each text passed through `f(path, text)` (e.g. to redact it).
+    pub fn map(&self, f: impl Fn(&str, &str) -> String) -> Sources {
+        Sources {
+            files: self
+                .files
+                .iter()
+                .map(|(p, t)| (p.clone(), Arc::from(f(p, t))))
+                .collect(),
+        }
+    }
+
     /// The text of `path`, if it was read.
     pub fn get(&self, path: &str) -> Option<&str> {
         self.files.get(path).map(|t| &**t)

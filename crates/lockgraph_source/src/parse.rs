@@ -112,34 +112,191 @@ fn parse_with(parsers: &mut Parsers, file: &SourceFile) -> ParsedFile {
             ),
         );
     };
-    let Some(tree) = parser.parse(&file.text, None) else {
+    let Some(mut tree) = parser.parse(&file.text, None) else {
         return skipped(
             file,
             lang,
             format!("{}:1: the {name} parser gave up; file skipped", file.name),
         );
     };
-    let root = tree.root_node();
-    if root.has_error() {
-        let (line, what) = first_error(root);
-        return skipped(
-            file,
-            lang,
-            format!(
-                "{}:{line}: {name} syntax error ({what}); file skipped",
-                file.name
-            ),
-        );
+    let mut text = std::borrow::Cow::Borrowed(file.text.as_str());
+    let mut warning = None;
+    if tree.root_node().has_error() {
+        let (line, what) = first_error(tree.root_node());
+        match repair(parser, &file.text, tree) {
+            Some(Repaired {
+                text: repaired,
+                tree: fixed,
+                blanked,
+            }) => {
+                warning = Some(format!(
+                    "{}:{line}: {name} syntax error ({what}); {} skipped, the rest of the file analysed",
+                    file.name,
+                    line_ranges(&blanked)
+                ));
+                text = std::borrow::Cow::Owned(repaired);
+                tree = fixed;
+            }
+            None => {
+                return skipped(
+                    file,
+                    lang,
+                    format!(
+                        "{}:{line}: {name} syntax error ({what}); file skipped",
+                        file.name
+                    ),
+                );
+            }
+        }
     }
+    let root = tree.root_node();
     let module = lang.module_path(&file.name);
-    let ir = lang.lower(&file.text, &file.name, &module, root);
+    let ir = lang.lower(&text, &file.name, &module, root);
     ParsedFile {
         name: file.name.as_str().into(),
         lang,
         module,
-        suppressions: find_suppressions(&file.name, &file.text, lang, root),
+        suppressions: find_suppressions(&file.name, &text, lang, root),
         ir: Some(ir),
-        warning: None,
+        warning,
+    }
+}
+
+/// Rounds of blanking broken code before a file with syntax errors is given up.
+const REPAIR_ROUNDS: usize = 3;
+
+/// Node kinds of function and method definitions in the grammars read: the unit blanked first
+/// when it holds a syntax error.
+const DEFINITIONS: [&str; 8] = [
+    "function_definition",
+    "function_declaration",
+    "method_declaration",
+    "constructor_declaration",
+    "method_definition",
+    "function_item",
+    "method",
+    "singleton_method",
+];
+
+/// A file made analysable by [`repair`]: its text with broken code blanked, the text's tree,
+/// and the blanked line ranges.
+struct Repaired {
+    text: String,
+    tree: tree_sitter::Tree,
+    blanked: Vec<(u32, u32)>,
+}
+
+/// Makes a file with syntax errors analysable: blanks (spaces, newlines kept, so every line and
+/// offset stays) the function or method around each error — from the second round on, the
+/// whole top-level item — and parses again, until no error is left. Returns the repaired file,
+/// its tree and the blanked line ranges; `None` when errors remain.
+fn repair(parser: &mut Parser, text: &str, mut tree: tree_sitter::Tree) -> Option<Repaired> {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut blanked = Vec::new();
+    for round in 0..REPAIR_ROUNDS {
+        let root = tree.root_node();
+        if !root.has_error() {
+            let text = String::from_utf8(bytes).ok()?;
+            return Some(Repaired {
+                text,
+                tree,
+                blanked,
+            });
+        }
+        let spans = broken_spans(root, round > 0);
+        if spans.is_empty() {
+            return None;
+        }
+        for (n, start, end) in spans {
+            for b in &mut bytes[start..end] {
+                if *b != b'\n' {
+                    *b = b' ';
+                }
+            }
+            blanked.push((
+                line(n),
+                u32::try_from(n.end_position().row).unwrap_or(u32::MAX - 1) + 1,
+            ));
+        }
+        tree = parser.parse(&bytes, None)?;
+    }
+    if tree.root_node().has_error() {
+        return None;
+    }
+    Some(Repaired {
+        text: String::from_utf8(bytes).ok()?,
+        tree,
+        blanked,
+    })
+}
+
+/// The nodes to blank: for each ERROR or MISSING node, its enclosing definition (or, with
+/// `top_level` or when there is none, its top-level item).
+fn broken_spans(root: Node<'_>, top_level: bool) -> Vec<(Node<'_>, usize, usize)> {
+    let mut out: Vec<(Node<'_>, usize, usize)> = Vec::new();
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if n.is_error() || n.is_missing() {
+            let mut unit = n;
+            let mut definition = None;
+            let mut cur = n;
+            while let Some(p) = cur.parent() {
+                if p.id() == root.id() {
+                    unit = cur;
+                    break;
+                }
+                if definition.is_none() && DEFINITIONS.contains(&p.kind()) {
+                    definition = Some(p);
+                }
+                cur = p;
+            }
+            let unit = if top_level {
+                unit
+            } else {
+                definition.unwrap_or(unit)
+            };
+            out.push((unit, unit.start_byte(), unit.end_byte()));
+            continue;
+        }
+        let mut c = n.walk();
+        for child in n.children(&mut c) {
+            if child.has_error() || child.is_missing() {
+                stack.push(child);
+            }
+        }
+    }
+    out.sort_by_key(|s| (s.1, std::cmp::Reverse(s.2)));
+    // Drop spans inside an earlier one.
+    let mut merged: Vec<(Node<'_>, usize, usize)> = Vec::new();
+    for s in out {
+        match merged.last() {
+            Some(last) if s.1 < last.2 => {}
+            _ => merged.push(s),
+        }
+    }
+    merged
+}
+
+/// `line 12`, `lines 10–14`, `lines 3–4 and 20–31`.
+fn line_ranges(ranges: &[(u32, u32)]) -> String {
+    let mut sorted = ranges.to_vec();
+    sorted.sort_unstable();
+    let parts: Vec<String> = sorted
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}–{b}")
+            }
+        })
+        .collect();
+    let plural = sorted.len() > 1 || sorted.first().is_some_and(|&(a, b)| a != b);
+    let lines = if plural { "lines" } else { "line" };
+    match &parts[..] {
+        [] => "nothing".into(),
+        [one] => format!("{lines} {one}"),
+        [init @ .., last] => format!("{lines} {} and {last}", init.join(", ")),
     }
 }
 

@@ -7,11 +7,12 @@ use lockgraph_core::{DiagnosticKind, ReferentialAction, RelationName, Transactio
 use lockgraph_source::{SourceOptions, extract, model_schema};
 
 #[test]
-fn syntax_error_file_is_skipped_with_a_warning() {
+fn a_syntax_error_skips_its_function_with_a_warning() {
     let ext = run(&files(&[
         (
             "broken.py",
-            "def f(conn:\n    conn.execute('UPDATE a SET x = 1')\n",
+            "def f(conn):\n    conn.execute('UPDATE a SET x = 1') = )\n\n\n\
+             def h(cur):\n    cur.execute('UPDATE c SET x = 1 WHERE id = %s', (1,))\n",
         ),
         (
             "ok.py",
@@ -19,11 +20,17 @@ fn syntax_error_file_is_skipped_with_a_warning() {
         ),
     ]));
     assert_eq!(ext.warnings.len(), 1, "{:?}", ext.warnings);
-    assert!(ext.warnings[0].starts_with("broken.py:1: Python syntax error"));
-    assert!(ext.warnings[0].ends_with("file skipped"));
-    assert_eq!(ext.transactions.len(), 1);
-    assert_eq!(ext.transactions[0].kind, TransactionKind::Autocommit);
-    assert_eq!(&*ext.transactions[0].name, "ok.g (ok.py:2)");
+    assert_eq!(
+        ext.warnings[0],
+        "broken.py:2: Python syntax error (unexpected input); lines 1–2 skipped, the rest of the file analysed"
+    );
+    let names: Vec<&str> = ext.transactions.iter().map(|t| &*t.name).collect();
+    assert_eq!(names, ["broken.h (broken.py:6)", "ok.g (ok.py:2)"]);
+    assert!(
+        ext.transactions
+            .iter()
+            .all(|t| t.kind == TransactionKind::Autocommit)
+    );
 }
 
 #[test]

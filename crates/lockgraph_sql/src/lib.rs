@@ -63,7 +63,7 @@ mod transaction;
 
 pub use infer::{Inference, InferenceCache, InferredLock, StatementKind, infer_statement};
 pub use lockgraph_core::{Diagnostic, Schema, Statement, Transaction};
-pub use normalize::{fingerprint, make_statement, redact};
+pub use normalize::{fingerprint, make_statement, redact, redact_source};
 pub use schema::parse_schema;
 pub use split::{RawStatement, split_statements};
 pub use transaction::{SqlFileOptions, TransactionLocks, build_transactions};

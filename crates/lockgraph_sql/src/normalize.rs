@@ -276,6 +276,153 @@ fn redacted(tokens: &[Token<'_>]) -> String {
     out
 }
 
+/// A whole file with its literals hidden, for showing its lines in a report: every line stays
+/// where it was (a literal spanning lines keeps its line breaks), everything else is kept.
+///
+/// - SQL (`line_comment = None`): string and numeric literals become `?`.
+/// - Application code whose line comments start with `line_comment` (`#`, `//`): a string literal that holds SQL keeps its SQL with the
+///   SQL's literals as `?`; any other string literal becomes `"?"`; numbers become `?`.
+///
+/// ```
+/// use lockgraph_sql::redact_source;
+/// assert_eq!(
+///     redact_source("UPDATE t SET note = 'it''s me'\n WHERE id = 42;", None),
+///     "UPDATE t SET note = ?\n WHERE id = ?;"
+/// );
+/// assert_eq!(
+///     redact_source("cur.execute(\"UPDATE t SET a = 'x' WHERE id = %s\", (42,))  # v2\nsend('ann@example.org')", Some("#")),
+///     "cur.execute(\"UPDATE t SET a = ? WHERE id = %s\", (?,))  # v2\nsend('?')"
+/// );
+/// ```
+pub fn redact_source(text: &str, line_comment: Option<&str>) -> String {
+    match line_comment {
+        Some(marker) => redact_code(text, marker.as_bytes()),
+        None => redact_sql_keeping_lines(text),
+    }
+}
+
+/// SQL with literal tokens as `?` (plus the line breaks they held); the rest verbatim.
+fn redact_sql_keeping_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for t in crate::lexer::tokenize(text) {
+        if !t.kind.is_literal() {
+            continue;
+        }
+        out.push_str(&text[at..t.start]);
+        out.push('?');
+        for _ in 0..t.text.matches('\n').count() {
+            out.push('\n');
+        }
+        at = t.end();
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Whether a string's content reads as SQL (starts with a statement keyword).
+fn looks_like_sql(s: &str) -> bool {
+    const KEYWORDS: [&str; 16] = [
+        "select",
+        "insert",
+        "update",
+        "delete",
+        "with",
+        "lock",
+        "begin",
+        "commit",
+        "rollback",
+        "merge",
+        "create",
+        "alter",
+        "drop",
+        "truncate",
+        "savepoint",
+        "set",
+    ];
+    let first: String = s
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    KEYWORDS.contains(&first.as_str())
+}
+
+/// Application code: string literals (`'…'`, `"…"`, `` `…` ``, Python's triple quotes) and
+/// numbers, found by a scan every language read shares closely enough; comments are kept.
+fn redact_code(text: &str, comment: &[u8]) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        let c = b[i];
+        let prev_ident = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+        if c == b'"' || c == b'\'' || c == b'`' {
+            let triple = b.len() >= i + 3 && b[i + 1] == c && b[i + 2] == c;
+            let open = if triple { 3 } else { 1 };
+            let mut j = i + open;
+            let mut end = None;
+            while j < b.len() {
+                if b[j] == b'\\' && c != b'`' {
+                    j += 2;
+                    continue;
+                }
+                if b[j] == b'\n' && !triple && c != b'`' {
+                    break; // an unterminated one-line string: stop at the line's end
+                }
+                if b[j] == c && (!triple || (b.len() >= j + 3 && b[j + 1] == c && b[j + 2] == c)) {
+                    end = Some(j);
+                    break;
+                }
+                j += 1;
+            }
+            let Some(end) = end else {
+                i += open;
+                continue;
+            };
+            let content = &text[i + open..end.min(text.len())];
+            out.push_str(&text[copied..i + open]);
+            if looks_like_sql(content) {
+                out.push_str(&redact_sql_keeping_lines(content));
+            } else {
+                out.push('?');
+                for _ in 0..content.matches('\n').count() {
+                    out.push('\n');
+                }
+            }
+            i = end;
+            copied = end;
+            i += open;
+            out.push_str(&text[copied..i.min(text.len())]);
+            copied = i.min(text.len());
+            continue;
+        }
+        if !comment.is_empty() && b[i..].starts_with(comment) {
+            // A line comment: kept as written.
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c.is_ascii_digit() && !prev_ident {
+            let mut j = i;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'.') {
+                j += 1;
+            }
+            out.push_str(&text[copied..i]);
+            out.push('?');
+            copied = j;
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
 /// The normalized form fingerprints hash: literals as `?`, placeholders as `$n`, unquoted words
 /// in lower case, quoted identifiers that need no quotes unquoted, one space between tokens.
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Splitting a SQL file into statements.
 
-use crate::lexer::{Kind, Token, tokenize};
+use crate::lexer::{Kind, Token, tokenize, tokenize_checked};
 
 /// One statement of a file, as written (without its terminating semicolon).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,7 +32,22 @@ pub fn split_statements(text: &str) -> Vec<RawStatement> {
     // meta-commands, which the lexer must not see.
     while rest_start < text.len() {
         let chunk = &text[rest_start..];
-        let tokens = tokenize(chunk);
+        let (mut tokens, unterminated) = tokenize_checked(chunk);
+        // A `'…'` string or `"…"` identifier left open to the end of the input is most likely a
+        // stray quote: it ends with its line, and the lines after it are read again as SQL
+        // (its statement is reported as not terminated). Dollar quotes and comments, which
+        // span lines by design, run to the end.
+        let mut cut_at = None;
+        if unterminated
+            && let Some(last) = tokens.last()
+            && (last.kind == Kind::QuotedIdent
+                || (last.kind == Kind::String && !last.text.starts_with('$')))
+            && let Some(nl) = last.text.find('\n')
+        {
+            let eol = last.start + nl + 1;
+            cut_at = Some(eol);
+            tokens = tokenize(&chunk[..eol]);
+        }
         let mut stmt_start: Option<usize> = None; // index into tokens
         let mut depth = 0i32;
         let mut atomic = 0i32;
@@ -97,7 +112,7 @@ pub fn split_statements(text: &str) -> Vec<RawStatement> {
             }
             i += 1;
         }
-        match restart_at {
+        match restart_at.or(cut_at) {
             Some(at) => {
                 line_base += chunk[..at].matches('\n').count() as u32;
                 rest_start += at;
@@ -147,6 +162,25 @@ mod tests {
             .into_iter()
             .map(|r| (r.text, r.line))
             .collect()
+    }
+
+    #[test]
+    fn a_stray_quote_ends_with_its_line_and_a_dollar_quote_runs_to_the_end() {
+        assert_eq!(
+            texts("UPDATE a SET n = 'open WHERE id = 1;\nUPDATE b SET n = 1;\nSELECT \"x;\n"),
+            [
+                ("UPDATE a SET n = 'open WHERE id = 1;\n".to_string(), 1),
+                ("UPDATE b SET n = 1".to_string(), 2),
+                ("SELECT \"x;\n".to_string(), 3),
+            ]
+        );
+        assert_eq!(
+            texts("SELECT 1;\nDO $$ BEGIN\nUPDATE a SET n = 1;\n"),
+            [
+                ("SELECT 1".to_string(), 1),
+                ("DO $$ BEGIN\nUPDATE a SET n = 1;\n".to_string(), 2),
+            ]
+        );
     }
 
     #[test]
