@@ -19,7 +19,7 @@ secs=${SECONDS_PER_TARGET:-600}
 jobs=${JOBS:-1}
 max_len=${MAX_LEN:-8192}
 export RUSTC_BOOTSTRAP=1
-all=(log_stderr log_csv log_json deadlock sql python go java js ruby rust)
+all=(log_stderr log_csv log_json innodb deadlock sql python go java js ruby rust)
 targets=("${@:-${all[@]}}")
 [ $# -eq 0 ] && targets=("${all[@]}")
 

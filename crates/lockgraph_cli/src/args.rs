@@ -192,6 +192,9 @@ pub enum LogFormatArg {
     Csv,
     /// jsonlog (PostgreSQL 15+).
     Json,
+    /// MySQL/MariaDB InnoDB deadlock reports: SHOW ENGINE INNODB STATUS output or an error log
+    /// with innodb_print_all_deadlocks = ON.
+    Innodb,
 }
 
 /// Output formats.

@@ -46,7 +46,8 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
         &loaded.statements,
         rules.options(args.show_literals),
     )
-    .with_suppressions(&loaded.suppressions);
+    .with_suppressions(&loaded.suppressions)
+    .with_sqlite(&loaded.sqlite);
     let mut findings = rules.check(&analysis);
 
     if let Some(path) = &args.write_baseline {
@@ -108,7 +109,7 @@ pub fn run(args: &CheckArgs, color: ColorChoice) -> anyhow::Result<u8> {
         findings: &findings,
         graph: &graph,
         sources,
-        transactions: loaded.transactions.len(),
+        transactions: loaded.transactions.len() + loaded.sqlite.transactions.len(),
         files: loaded.files,
     };
     emit(args.format, &report, color, "")?;

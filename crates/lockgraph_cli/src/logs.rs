@@ -36,6 +36,7 @@ pub fn run(args: &LogsArgs, color: ColorChoice) -> anyhow::Result<u8> {
             LogFormatArg::Stderr => LogFormat::Stderr,
             LogFormatArg::Csv => LogFormat::Csv,
             LogFormatArg::Json => LogFormat::Json,
+            LogFormatArg::Innodb => LogFormat::InnoDb,
         }),
         prefix: args.prefix.clone(),
         ..LogOptions::default()

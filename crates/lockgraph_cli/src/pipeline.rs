@@ -89,6 +89,8 @@ pub struct Loaded {
     pub transactions: Vec<Transaction>,
     /// Unparseable or unmodelled statements, dynamic relations.
     pub diagnostics: Vec<Diagnostic>,
+    /// The transactions that run on SQLite (moved out of `transactions`) and their connections.
+    pub sqlite: lockgraph_sqlite::SqliteModel,
     /// Every statement in input order.
     pub statements: Vec<Arc<Statement>>,
     /// `lockgraph: ignore[…]` comments.
@@ -210,6 +212,12 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
                 }
             }
         }
+        let python: Vec<(&str, &str)> = source
+            .iter()
+            .map(|f| (f.name.as_str(), f.text.as_str()))
+            .collect();
+        loaded.sqlite =
+            lockgraph_sqlite::split_sqlite(&mut ext.transactions, &mut ext.diagnostics, &python);
         loaded.transactions.extend(ext.transactions);
         loaded.diagnostics.extend(ext.diagnostics);
         loaded.statements.extend(ext.statements);

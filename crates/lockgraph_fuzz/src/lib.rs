@@ -32,6 +32,8 @@ pub enum Target {
     LogCsv,
     /// jsonlog.
     LogJson,
+    /// MySQL/MariaDB InnoDB deadlock reports (`SHOW ENGINE INNODB STATUS`, error logs).
+    InnoDb,
     /// The deadlock-report parser: the input is the report's DETAIL (the cycle and the
     /// processes' statements), set in a stderr log between two sessions' transactions.
     Deadlock,
@@ -59,10 +61,11 @@ pub const FILE_SEPARATOR: &str = "#--lockgraph-fuzz-file--";
 
 impl Target {
     /// Every target, in a stable order.
-    pub const ALL: [Target; 11] = [
+    pub const ALL: [Target; 12] = [
         Target::LogStderr,
         Target::LogCsv,
         Target::LogJson,
+        Target::InnoDb,
         Target::Deadlock,
         Target::Sql,
         Target::Python,
@@ -79,6 +82,7 @@ impl Target {
             Target::LogStderr => "log_stderr",
             Target::LogCsv => "log_csv",
             Target::LogJson => "log_json",
+            Target::InnoDb => "innodb",
             Target::Deadlock => "deadlock",
             Target::Sql => "sql",
             Target::Python => "python",
@@ -110,6 +114,7 @@ impl Target {
             }
             Target::LogCsv => check_log(format(LogFormat::Csv), data),
             Target::LogJson => check_log(format(LogFormat::Json), data),
+            Target::InnoDb => check_log(format(LogFormat::InnoDb), data),
             Target::Deadlock => {
                 let mut log = Vec::with_capacity(data.len() + DEADLOCK_BEFORE.len() + 200);
                 log.extend_from_slice(DEADLOCK_BEFORE.as_bytes());
@@ -138,6 +143,11 @@ impl Target {
             }
             Target::LogCsv => walk(&logs, &["csv"]),
             Target::LogJson => walk(&logs, &["json"]),
+            Target::InnoDb => {
+                let mut f = walk(&logs.join("innodb"), &["txt", "log"]);
+                f.extend(walk(&root.join("samples/innodb"), &["txt"]));
+                f
+            }
             Target::Sql => {
                 let mut f = walk(&root.join("crates/lockgraph_sql/tests/data"), &["sql"]);
                 f.extend(walk(&root.join("samples"), &["sql"]));
@@ -362,8 +372,10 @@ fn check_source(langs: &[Lang], data: &[u8]) {
             text: part.to_string(),
         })
         .collect();
-    let schema = lockgraph_source::model_schema(&files);
-    let ex = lockgraph_source::extract(&files, &schema, &SourceOptions::default());
+    // Parsed once, as `lockgraph check` does.
+    let parsed = lockgraph_source::parse_files(&files);
+    let schema = lockgraph_source::model_schema_parsed(&parsed);
+    let ex = lockgraph_source::extract_parsed(&parsed, &schema, &SourceOptions::default());
     let lines_of = |path: &str| {
         files
             .iter()

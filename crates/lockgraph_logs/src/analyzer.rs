@@ -194,6 +194,7 @@ impl LogAnalyzer {
             }
             LogFormat::Csv => FormatReader::Csv(CsvReader::new()),
             LogFormat::Json => FormatReader::Json(JsonReader::new()),
+            LogFormat::InnoDb => FormatReader::InnoDb(crate::innodb::InnoDbReader::new()),
         };
         drop(sample_refs);
         for (line, info) in &sample {
@@ -936,6 +937,12 @@ impl Core {
                 message: message.into(),
             });
         }
+    }
+
+    /// Whether what becomes final at `line` of the current input is counted (see
+    /// [`LogOptions::count_after_line`]); for readers that do not go through `process_entry`.
+    pub(crate) fn set_counting_at(&mut self, line: u32) {
+        self.counting = line > self.count_after;
     }
 
     pub(crate) fn location(&self, line: u32) -> Location {

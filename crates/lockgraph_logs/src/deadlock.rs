@@ -280,6 +280,22 @@ impl Core {
         }
 
         let signature = signature(&edges, &participants);
+        self.group_deadlock(ObservedDeadlock {
+            signature,
+            count: 1,
+            first_seen: r.timestamp.clone(),
+            last_seen: r.timestamp,
+            location: r.location,
+            edges,
+            participants,
+            relations,
+        });
+    }
+
+    /// Counts one reported deadlock (`d.count` is 1): a repeat of a known signature adds to its
+    /// count and time span, a new one is kept. Shared by PostgreSQL and InnoDB reports.
+    pub(crate) fn group_deadlock(&mut self, d: ObservedDeadlock) {
+        let signature = d.signature;
         if self.record_occurrences && self.occurrences.len() < crate::MAX_OCCURRENCES {
             self.occurrences.push(crate::DeadlockOccurrence {
                 deadlock: self
@@ -287,33 +303,24 @@ impl Core {
                     .get(&signature)
                     .copied()
                     .unwrap_or(self.deadlocks.len()),
-                location: r.location.clone(),
-                timestamp: r.timestamp.clone(),
+                location: d.location.clone(),
+                timestamp: d.first_seen.clone(),
             });
         }
         match self.deadlock_index.get(&signature) {
             Some(&i) => {
-                let d = &mut self.deadlocks[i];
-                d.count += 1;
-                if r.timestamp.is_some() {
-                    d.last_seen = r.timestamp;
-                    if d.first_seen.is_none() {
-                        d.first_seen = d.last_seen.clone();
+                let known = &mut self.deadlocks[i];
+                known.count += 1;
+                if d.last_seen.is_some() {
+                    known.last_seen = d.last_seen;
+                    if known.first_seen.is_none() {
+                        known.first_seen = known.last_seen.clone();
                     }
                 }
             }
             None => {
                 self.deadlock_index.insert(signature, self.deadlocks.len());
-                self.deadlocks.push(ObservedDeadlock {
-                    signature,
-                    count: 1,
-                    first_seen: r.timestamp.clone(),
-                    last_seen: r.timestamp,
-                    location: r.location,
-                    edges,
-                    participants,
-                    relations,
-                });
+                self.deadlocks.push(d);
             }
         }
     }
@@ -389,7 +396,10 @@ impl Core {
 
 /// Normalized statements + relations + modes of the cycle, independent of which process the
 /// server happened to print first.
-fn signature(edges: &[DeadlockEdge], participants: &[DeadlockParticipant]) -> Fingerprint {
+pub(crate) fn signature(
+    edges: &[DeadlockEdge],
+    participants: &[DeadlockParticipant],
+) -> Fingerprint {
     let current_fp = |pid: u32| {
         participants
             .iter()

@@ -16,10 +16,16 @@ pub enum LogFormat {
     Csv,
     /// `log_destination = jsonlog` (PostgreSQL 15+): one JSON object per line.
     Json,
+    /// MySQL/MariaDB InnoDB deadlock reports: `SHOW ENGINE INNODB STATUS` output or an error log
+    /// written with `innodb_print_all_deadlocks = ON` (see `docs/innodb.md`).
+    InnoDb,
 }
 
 /// Guesses the format from the first non-blank lines (and the file name as a tie-breaker).
 pub(crate) fn detect_format(sample: &[&[u8]], source: &str) -> LogFormat {
+    if crate::innodb::looks_like_innodb(sample) {
+        return LogFormat::InnoDb;
+    }
     for line in sample
         .iter()
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
@@ -170,6 +176,7 @@ pub(crate) enum FormatReader {
     Stderr(StderrReader),
     Csv(CsvReader),
     Json(JsonReader),
+    InnoDb(crate::innodb::InnoDbReader),
 }
 
 impl FormatReader {
@@ -178,6 +185,7 @@ impl FormatReader {
             FormatReader::Stderr(r) => r.line(line, no, st),
             FormatReader::Csv(r) => r.line(line, no, st),
             FormatReader::Json(r) => r.line(line, no, st),
+            FormatReader::InnoDb(r) => r.line(line, no, st),
         }
     }
 
@@ -186,6 +194,7 @@ impl FormatReader {
             FormatReader::Stderr(r) => r.finish(st),
             FormatReader::Csv(r) => r.finish(st),
             FormatReader::Json(_) => {}
+            FormatReader::InnoDb(r) => r.finish(st),
         }
     }
 }

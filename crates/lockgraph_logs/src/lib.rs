@@ -6,7 +6,8 @@
 //!   plain, gzip and zstd files and stdin, [`order_inputs`] puts a rotated set in time order), and
 //!   [`finish`](LogAnalyzer::finish)es into a [`LogAnalysis`].
 //! - Formats ([`LogFormat`]): stderr with any `log_line_prefix` ([`Prefix`], compiled from the
-//!   escapes or detected from the first lines), csvlog and jsonlog.
+//!   escapes or detected from the first lines), csvlog and jsonlog; and MySQL/MariaDB InnoDB
+//!   deadlock reports (`SHOW ENGINE INNODB STATUS`, error logs), read into the same deadlocks.
 //! - [`LogAnalysis::transactions`]: one representative [`Transaction`](lockgraph_core::Transaction)
 //!   per distinct shape (its statements' fingerprints and locks) with
 //!   [`LogAnalysis::shape_counts`]; the locks come from `lockgraph_sql`'s inference, each tied to
@@ -101,6 +102,8 @@ mod analyzer;
 mod deadlock;
 /// stderr, csvlog and jsonlog readers.
 mod format;
+/// MySQL/MariaDB InnoDB deadlock reports (status output, error logs).
+mod innodb;
 /// Opening and ordering inputs; bounded line reading.
 mod input;
 /// Lock targets, wait messages, deadlock details, CONTEXT lines.

@@ -89,6 +89,9 @@ pub struct Analysis<'a> {
     /// The wait-for graph of a live server's snapshot (live mode), built once for the live
     /// 4xx rules; its `snapshot` field is the snapshot itself.
     pub waits: Option<WaitGraph<'a>>,
+    /// The transactions that run on SQLite, kept apart from `transactions` (SQLite locks the
+    /// whole database file, not rows or tables): the SQLite rules (5xx) read them.
+    pub sqlite: Option<&'a lockgraph_sqlite::SqliteModel>,
     /// The lock-order graph over `transactions`.
     pub graph: LockGraph,
     /// Options.
@@ -113,6 +116,7 @@ impl<'a> Analysis<'a> {
             deadlocks: &[],
             suppressions: &[],
             waits: None,
+            sqlite: None,
             graph,
             options,
         }
@@ -128,6 +132,12 @@ impl<'a> Analysis<'a> {
     /// Adds a live snapshot (the live rules LG402–LG405 read it).
     pub fn with_snapshot(mut self, snapshot: &'a LockSnapshot) -> Self {
         self.waits = Some(WaitGraph::build(snapshot));
+        self
+    }
+
+    /// Adds the SQLite transactions and connections (the 5xx rules read them).
+    pub fn with_sqlite(mut self, sqlite: &'a lockgraph_sqlite::SqliteModel) -> Self {
+        self.sqlite = Some(sqlite);
         self
     }
 
@@ -160,6 +170,9 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &rules::root_blocker::RootBlocker,
     &rules::idle_in_transaction_blocker::IdleInTransactionBlocker,
     &rules::access_exclusive_queue::AccessExclusiveQueue,
+    &rules::sqlite_deferred_upgrade::SqliteDeferredUpgrade,
+    &rules::sqlite_lock_across_await::SqliteLockAcrossAwait,
+    &rules::sqlite_no_busy_timeout::SqliteNoBusyTimeout,
     &rules::unparseable_statement::UnparseableStatement,
     &rules::unmodelled_statement::UnmodelledStatement,
     &rules::dynamic_relation::DynamicRelation,

@@ -8,7 +8,8 @@ use lockgraph_core::{Finding, Severity};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleInfo {
     /// Stable code, `LG101`. The hundreds digit is the family: 1xx cycles and orderings,
-    /// 2xx single-statement hazards, 3xx transaction shape, 4xx runtime evidence, 9xx tool/meta.
+    /// 2xx single-statement hazards, 3xx transaction shape, 4xx runtime evidence, 5xx SQLite's
+    /// database-level locks, 9xx tool/meta.
     pub code: &'static str,
     /// Stable kebab-case name, `lock-order-inversion`.
     pub name: &'static str,

@@ -112,18 +112,23 @@ fn parse_with(parsers: &mut Parsers, file: &SourceFile) -> ParsedFile {
             ),
         );
     };
-    let Some(mut tree) = parser.parse(&file.text, None) else {
+    // One step budget for the file, shared by its parse and the repair's re-parses.
+    let mut budget = (PARSE_STEPS_BASE + file.text.len().saturating_mul(OPS_PER_BYTE)) / 100;
+    let Some(mut tree) = parse_bounded(parser, &file.text, &mut budget) else {
         return skipped(
             file,
             lang,
-            format!("{}:1: the {name} parser gave up; file skipped", file.name),
+            format!(
+                "{}:1: the {name} parser gave up (its error recovery on this text exceeded {OPS_PER_BYTE} steps per byte); file skipped",
+                file.name
+            ),
         );
     };
     let mut text = std::borrow::Cow::Borrowed(file.text.as_str());
     let mut warning = None;
     if tree.root_node().has_error() {
         let (line, what) = first_error(tree.root_node());
-        match repair(parser, &file.text, tree) {
+        match repair(parser, &file.text, tree, &mut budget) {
             Some(Repaired {
                 text: repaired,
                 tree: fixed,
@@ -162,6 +167,65 @@ fn parse_with(parsers: &mut Parsers, file: &SourceFile) -> ParsedFile {
     }
 }
 
+/// Parser steps allowed per byte of a file, plus [`PARSE_STEPS_BASE`], before its parsing (the
+/// first parse and the re-parses of a repair together) is given up. tree-sitter's error recovery can take exponential time on text far from its grammar
+/// (found by fuzzing: 134 s for 1.3 KB of mangled Kotlin); ordinary files, broken or not,
+/// take 1–3 steps per byte (measured on the samples, the test data and the fuzz corpora).
+/// Counted in steps, not seconds, so the outcome does not depend on the machine's load.
+const OPS_PER_BYTE: usize = 20;
+const PARSE_STEPS_BASE: usize = 20_000;
+
+/// Bytes handed to the lexer at a time, so that how much it reads can be counted.
+const CHUNK: usize = 256;
+/// Bytes the lexer may read per byte of input, plus [`LEXED_BYTES_BASE`]: an external scanner
+/// can rescan the rest of the file for every token on broken input (tree-sitter-kotlin-ng,
+/// found by fuzzing: quadratic, 0.2 s for 1.7 KB), and the step budget is not checked inside
+/// a scan. A normal parse reads each byte about once.
+const LEXED_PER_BYTE: usize = 16;
+const LEXED_BYTES_BASE: usize = 64 << 10;
+
+/// Parses `text` within what is left of `budget` (progress callbacks, one per ~100 steps),
+/// which it uses up, and within a bound on the bytes the lexer reads; `None` when either ran
+/// out.
+fn parse_bounded(parser: &mut Parser, text: &str, budget: &mut usize) -> Option<tree_sitter::Tree> {
+    let lexed_limit = LEXED_BYTES_BASE + text.len().saturating_mul(LEXED_PER_BYTE);
+    let lexed = std::cell::Cell::new(0usize);
+    let out_of_text = std::cell::Cell::new(false);
+    let mut give_up = |_: &tree_sitter::ParseState| {
+        *budget = budget.saturating_sub(1);
+        *budget == 0 || out_of_text.get()
+    };
+    let options = tree_sitter::ParseOptions::new().progress_callback(&mut give_up);
+    let tree = parser.parse_with_options(
+        &mut |at, _| {
+            let bytes = text.as_bytes();
+            let at = at.min(bytes.len());
+            // Chunks end on a character boundary: tree-sitter's lexer, finding a character
+            // cut at a chunk's end, asks for the rest, and crashes if it then gets nothing
+            // (found by fuzzing: a null read in ts_decode_utf8).
+            let mut end = bytes.len().min(at + CHUNK);
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            lexed.set(lexed.get() + (end - at));
+            if lexed.get() > lexed_limit {
+                // Seen as the end of the input: the parse winds up, and is discarded.
+                out_of_text.set(true);
+                return &bytes[bytes.len()..];
+            }
+            &bytes[at..end]
+        },
+        None,
+        Some(options),
+    );
+    if tree.is_none() || out_of_text.get() {
+        // A cancelled parse leaves state for resuming it; the next file starts afresh.
+        parser.reset();
+        return None;
+    }
+    tree
+}
+
 /// Rounds of blanking broken code before a file with syntax errors is given up.
 const REPAIR_ROUNDS: usize = 3;
 
@@ -190,7 +254,12 @@ struct Repaired {
 /// offset stays) the function or method around each error — from the second round on, the
 /// whole top-level item — and parses again, until no error is left. Returns the repaired file,
 /// its tree and the blanked line ranges; `None` when errors remain.
-fn repair(parser: &mut Parser, text: &str, mut tree: tree_sitter::Tree) -> Option<Repaired> {
+fn repair(
+    parser: &mut Parser,
+    text: &str,
+    mut tree: tree_sitter::Tree,
+    budget: &mut usize,
+) -> Option<Repaired> {
     let mut bytes = text.as_bytes().to_vec();
     let mut blanked = Vec::new();
     for round in 0..REPAIR_ROUNDS {
@@ -218,7 +287,7 @@ fn repair(parser: &mut Parser, text: &str, mut tree: tree_sitter::Tree) -> Optio
                 u32::try_from(n.end_position().row).unwrap_or(u32::MAX - 1) + 1,
             ));
         }
-        tree = parser.parse(&bytes, None)?;
+        tree = parse_bounded(parser, std::str::from_utf8(&bytes).ok()?, budget)?;
     }
     if tree.root_node().has_error() {
         return None;

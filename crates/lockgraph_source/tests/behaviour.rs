@@ -33,6 +33,27 @@ fn a_syntax_error_skips_its_function_with_a_warning() {
     );
 }
 
+/// Found by fuzzing: a mangled Kotlin file sent tree-sitter's error recovery into exponential
+/// time (134 s for 1.3 KB). The parse is now bounded in steps: the file is skipped
+/// with a warning, at once.
+#[test]
+fn a_parse_whose_error_recovery_explodes_is_given_up() {
+    let input = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../lockgraph_fuzz/regressions/java/kotlin-error-recovery-timeout"
+    ))
+    .unwrap();
+    // The fuzz target's first byte picks the language (1: Kotlin).
+    let text = String::from_utf8_lossy(&input[1..]).into_owned();
+    let ext = run(&files(&[("Jobs.kt", text.as_str())]));
+    assert_eq!(ext.warnings.len(), 1, "{:?}", ext.warnings);
+    assert!(
+        ext.warnings[0].starts_with("Jobs.kt:1: the Kotlin parser gave up"),
+        "{}",
+        ext.warnings[0]
+    );
+}
+
 #[test]
 fn dynamic_table_name_is_a_diagnostic_and_no_statement() {
     let src = r#"

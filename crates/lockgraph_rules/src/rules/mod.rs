@@ -18,6 +18,12 @@ pub mod lock_order_inversion;
 pub mod lock_upgrade;
 /// LG403 `root-blocker`.
 pub mod root_blocker;
+/// LG501 `sqlite-deferred-upgrade`.
+pub mod sqlite_deferred_upgrade;
+/// LG502 `sqlite-lock-across-await`.
+pub mod sqlite_lock_across_await;
+/// LG503 `sqlite-no-busy-timeout`.
+pub mod sqlite_no_busy_timeout;
 /// LG902 `unmodelled-statement`.
 pub mod unmodelled_statement;
 /// LG103 `unordered-row-locks`.
