@@ -137,30 +137,30 @@ impl Target {
         let logs = root.join("crates/lockgraph_logs/tests/data");
         let mut files = match self {
             Target::LogStderr | Target::Deadlock => {
-                let mut f = walk(&logs, &["log"]);
-                f.extend(walk(&root.join("samples/logs"), &["log"]));
+                let mut f = walk(&logs, ext_in(&["log"]));
+                f.extend(walk(&root.join("samples/logs"), ext_in(&["log"])));
                 f
             }
-            Target::LogCsv => walk(&logs, &["csv"]),
-            Target::LogJson => walk(&logs, &["json"]),
+            Target::LogCsv => walk(&logs, ext_in(&["csv"])),
+            Target::LogJson => walk(&logs, ext_in(&["json"])),
             Target::InnoDb => {
-                let mut f = walk(&logs.join("innodb"), &["txt", "log"]);
-                f.extend(walk(&root.join("samples/innodb"), &["txt"]));
+                let mut f = walk(&logs.join("innodb"), ext_in(&["txt", "log"]));
+                f.extend(walk(&root.join("samples/innodb"), ext_in(&["txt"])));
                 f
             }
             Target::Sql => {
-                let mut f = walk(&root.join("crates/lockgraph_sql/tests/data"), &["sql"]);
-                f.extend(walk(&root.join("samples"), &["sql"]));
+                let mut f = walk(
+                    &root.join("crates/lockgraph_sql/tests/data"),
+                    ext_in(&["sql"]),
+                );
+                f.extend(walk(&root.join("samples"), ext_in(&["sql"])));
                 f
             }
             _ => {
-                let exts: Vec<&str> = self
-                    .langs()
-                    .iter()
-                    .flat_map(|l| extensions(*l).iter().copied())
-                    .collect();
-                let mut f = walk(&root.join("crates/lockgraph_source/tests/data"), &exts);
-                f.extend(walk(&root.join("samples"), &exts));
+                let langs = self.langs();
+                let ours = |p: &Path| Lang::of(p).is_some_and(|l| langs.contains(&l));
+                let mut f = walk(&root.join("crates/lockgraph_source/tests/data"), ours);
+                f.extend(walk(&root.join("samples"), ours));
                 f
             }
         };
@@ -362,7 +362,7 @@ fn check_source(langs: &[Lang], data: &[u8]) {
         },
     };
     let text = String::from_utf8_lossy(data);
-    let ext = extensions(lang)[0];
+    let ext = lang.extension();
     let files: Vec<SourceFile> = text
         .split(FILE_SEPARATOR)
         .take(4)
@@ -392,21 +392,7 @@ fn check_source(langs: &[Lang], data: &[u8]) {
     }
 }
 
-fn extensions(lang: Lang) -> &'static [&'static str] {
-    match lang {
-        Lang::Python => &["py"],
-        Lang::Go => &["go"],
-        Lang::Java => &["java"],
-        Lang::Kotlin => &["kt"],
-        Lang::JavaScript => &["js", "mjs", "cjs", "jsx"],
-        Lang::TypeScript => &["ts"],
-        Lang::Tsx => &["tsx"],
-        Lang::Ruby => &["rb"],
-        Lang::Rust => &["rs"],
-    }
-}
-
-fn walk(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
+fn walk(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -417,14 +403,19 @@ fn walk(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| exts.contains(&e))
-            {
+            } else if keep(&p) {
                 out.push(p);
             }
         }
     }
     out
+}
+
+/// A filter for [`walk`]: files with one of `exts`.
+fn ext_in(exts: &'static [&'static str]) -> impl Fn(&Path) -> bool {
+    move |p| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| exts.contains(&e))
+    }
 }

@@ -664,13 +664,13 @@ impl JsonRecord<'static> {
             context: text("context"),
             statement: text("statement"),
         };
-        rec.pid = match map.get("pid") {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
-            Some(Value::String(s)) => s.trim().parse().ok(),
-            Some(_) => None,
-        };
-        if map.get("pid").is_some_and(|v| !v.is_null()) && rec.pid.is_none() {
+        let pid = map.get("pid").filter(|v| !v.is_null());
+        rec.pid = pid.and_then(|v| match v {
+            Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        });
+        if pid.is_some() && rec.pid.is_none() {
             wrong.insert(0, "pid");
         }
         (rec, wrong)

@@ -382,7 +382,7 @@ fn redact_code(text: &str, comment: &[u8]) -> String {
                 i += open;
                 continue;
             };
-            let content = &text[i + open..end.min(text.len())];
+            let content = &text[i + open..end];
             out.push_str(&text[copied..i + open]);
             if looks_like_sql(content) {
                 out.push_str(&redact_sql_keeping_lines(content));
@@ -392,11 +392,10 @@ fn redact_code(text: &str, comment: &[u8]) -> String {
                     out.push('\n');
                 }
             }
-            i = end;
-            copied = end;
-            i += open;
-            out.push_str(&text[copied..i.min(text.len())]);
-            copied = i.min(text.len());
+            // The closing quote(s), then on past them.
+            i = (end + open).min(text.len());
+            out.push_str(&text[end..i]);
+            copied = i;
             continue;
         }
         if !comment.is_empty() && b[i..].starts_with(comment) {

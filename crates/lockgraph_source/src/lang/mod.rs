@@ -73,6 +73,21 @@ impl Lang {
         })
     }
 
+    /// Its usual file extension (one of those [`Lang::of`] reads).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Lang::Python => "py",
+            Lang::Go => "go",
+            Lang::Java => "java",
+            Lang::Kotlin => "kt",
+            Lang::JavaScript => "js",
+            Lang::TypeScript => "ts",
+            Lang::Tsx => "tsx",
+            Lang::Ruby => "rb",
+            Lang::Rust => "rs",
+        }
+    }
+
     /// Its name in messages (`Python`, `Go`, …).
     pub fn name(self) -> &'static str {
         match self {
