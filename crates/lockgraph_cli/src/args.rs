@@ -95,6 +95,12 @@ pub struct CheckArgs {
     /// Do not treat files under `migrations/` directories as one transaction each.
     #[arg(long)]
     pub no_migration_transactions: bool,
+    /// The database engine of transactions whose files name none through their drivers or URLs
+    /// (postgres, mysql, sqlite) [default: `engine` of the configuration file, else the engine
+    /// the project's code names, else postgres]. `[[engines]]` in the configuration sets it per
+    /// path.
+    #[arg(long, value_name = "ENGINE", value_parser = parse_engine)]
+    pub engine: Option<lockgraph_core::Engine>,
     /// Only run these rules (codes or names, comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -243,4 +249,10 @@ pub enum ColorChoice {
     Always,
     /// Never colour.
     Never,
+}
+
+/// `postgres`, `mysql`, `sqlite` (and their aliases).
+fn parse_engine(s: &str) -> Result<lockgraph_core::Engine, String> {
+    lockgraph_core::Engine::parse(s)
+        .ok_or_else(|| format!("`{s}` is not an engine (postgres, mysql, sqlite)"))
 }

@@ -7,7 +7,7 @@ use lockgraph_cli::baseline::Baseline;
 use lockgraph_cli::config::{self, Config, ConfigError, FailThreshold, PathGlobs};
 use lockgraph_cli::diffbase;
 use lockgraph_cli::discover::Filter;
-use lockgraph_cli::pipeline::{GroupSpec, LoadOptions, load};
+use lockgraph_cli::pipeline::{EngineSpec, GroupSpec, LoadOptions, load};
 use lockgraph_core::{Finding, Severity};
 use lockgraph_report::{GraphView, Report, TextOptions};
 use lockgraph_rules::{Analysis, CheckOptions};
@@ -133,6 +133,7 @@ fn load_options(args: &CheckArgs, config: Option<&Config>) -> anyhow::Result<Loa
             max_call_depth: args.max_call_depth,
             ..SourceOptions::default()
         },
+        engine: args.engine,
         ..LoadOptions::default()
     };
     let Some(config) = config else {
@@ -165,6 +166,13 @@ fn load_options(args: &CheckArgs, config: Option<&Config>) -> anyhow::Result<Loa
             name: Arc::from(g.name.as_str()),
             paths: PathGlobs::new(&g.paths, base).map_err(anyhow::Error::msg)?,
             concurrent: g.concurrent,
+        });
+    }
+    opts.engine = args.engine.or(config.engine);
+    for e in &config.engines {
+        opts.engines.push(EngineSpec {
+            paths: PathGlobs::new(&e.paths, base).map_err(anyhow::Error::msg)?,
+            engine: e.engine,
         });
     }
     Ok(opts)

@@ -49,10 +49,15 @@ pub const KEYS: &[&str] = &[
     "severity",
     "order",
     "groups",
+    "engine",
+    "engines",
 ];
 
 /// The keys of one `[[groups]]` entry.
 pub const GROUP_KEYS: &[&str] = &["name", "paths", "concurrent"];
+
+/// The keys of one `[[engines]]` entry.
+pub const ENGINE_KEYS: &[&str] = &["paths", "engine"];
 
 /// When findings make the exit code 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +91,16 @@ pub struct GroupConfig {
     pub concurrent: bool,
 }
 
+/// One `[[engines]]` entry: transactions of matching files run on this engine, whatever their
+/// drivers say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Globs of the files.
+    pub paths: Vec<String>,
+    /// Their engine.
+    pub engine: lockgraph_core::Engine,
+}
+
 /// A validated configuration. Relative paths are resolved against [`Config::base`]; rule
 /// selectors are resolved to codes.
 #[derive(Debug, Clone, Default)]
@@ -116,6 +131,11 @@ pub struct Config {
     pub order: Vec<String>,
     /// `[[groups]]`.
     pub groups: Vec<GroupConfig>,
+    /// `engine`: the engine of transactions whose files name none (see
+    /// `lockgraph_source::engine` for the order of precedence).
+    pub engine: Option<lockgraph_core::Engine>,
+    /// `[[engines]]`: per-path engines, first match wins.
+    pub engines: Vec<EngineConfig>,
 }
 
 /// A problem in a configuration file, with the place it points at.
@@ -319,6 +339,15 @@ struct RawConfig {
     order: Vec<Spanned<String>>,
     #[serde(default)]
     groups: Vec<Spanned<RawGroup>>,
+    engine: Option<Spanned<String>>,
+    #[serde(default)]
+    engines: Vec<Spanned<RawEngines>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawEngines {
+    paths: Vec<Spanned<String>>,
+    engine: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -448,22 +477,26 @@ fn unknown_keys(sink: &mut Sink<'_>, table: &DeTable<'_>) {
             );
             continue;
         }
-        if k == "groups"
-            && let Some(items) = value.get_ref().as_array()
-        {
-            for item in items.iter() {
-                let Some(group) = item.get_ref().as_table() else {
-                    continue;
-                };
-                for (gk, _) in group {
-                    let gk_str: &str = gk.get_ref();
-                    if !GROUP_KEYS.contains(&gk_str) {
-                        sink.error(
-                            gk.span(),
-                            format!("unknown key `{gk_str}` in [[groups]]"),
-                            Some(suggest(gk_str, GROUP_KEYS.iter().copied(), "a group has")),
-                        );
-                    }
+        let (entry_keys, what) = match k {
+            "groups" => (GROUP_KEYS, "a group has"),
+            "engines" => (ENGINE_KEYS, "an [[engines]] entry has"),
+            _ => continue,
+        };
+        let Some(items) = value.get_ref().as_array() else {
+            continue;
+        };
+        for item in items.iter() {
+            let Some(entry) = item.get_ref().as_table() else {
+                continue;
+            };
+            for (ek, _) in entry {
+                let ek_str: &str = ek.get_ref();
+                if !entry_keys.contains(&ek_str) {
+                    sink.error(
+                        ek.span(),
+                        format!("unknown key `{ek_str}` in [[{k}]]"),
+                        Some(suggest(ek_str, entry_keys.iter().copied(), what)),
+                    );
                 }
             }
         }
@@ -634,7 +667,29 @@ fn validate(sink: &mut Sink<'_>, raw: RawConfig, file: &str, base: &Path) -> Con
             concurrent: g.concurrent,
         });
     }
+    config.engine = raw.engine.as_ref().and_then(|e| engine(sink, e));
+    for e in &raw.engines {
+        let e = e.get_ref();
+        if let Some(engine) = engine(sink, &e.engine) {
+            config.engines.push(EngineConfig {
+                paths: globs(sink, "paths", &e.paths),
+                engine,
+            });
+        }
+    }
     config
+}
+
+fn engine(sink: &mut Sink<'_>, name: &Spanned<String>) -> Option<lockgraph_core::Engine> {
+    let engine = lockgraph_core::Engine::parse(name.get_ref());
+    if engine.is_none() {
+        sink.error(
+            name.span(),
+            format!("`{}` is not an engine", name.get_ref()),
+            Some("one of: postgres, mysql, sqlite".into()),
+        );
+    }
+    engine
 }
 
 /// Globs from a configuration file. A glob matches a file when it matches the file's path
@@ -730,6 +785,7 @@ select = ["LG101", "unordered-row-locks"]
 ignore = ["LG903"]
 fail-on = "warning"
 order = ["accounts", "ledger"]
+engine = "postgres"
 
 [severity]
 LG103 = "error"
@@ -739,6 +795,10 @@ lock-upgrade = "info"
 name = "batch"
 paths = ["jobs/**"]
 concurrent = false
+
+[[engines]]
+paths = ["cache/**"]
+engine = "sqlite"
 "#);
         assert_eq!(c.include, ["db/**"]);
         assert_eq!(c.exclude, ["db/seed/**"]);
@@ -757,6 +817,14 @@ concurrent = false
                 name: "batch".into(),
                 paths: vec!["jobs/**".into()],
                 concurrent: false
+            }]
+        );
+        assert_eq!(c.engine, Some(lockgraph_core::Engine::Postgres));
+        assert_eq!(
+            c.engines,
+            [EngineConfig {
+                paths: vec!["cache/**".into()],
+                engine: lockgraph_core::Engine::Sqlite
             }]
         );
     }
@@ -805,6 +873,18 @@ concurrent = false
         assert!(d[0].message.contains("expected a sequence"), "{d:?}");
         let d = errors("order = [\n");
         assert!(d[0].message.starts_with("invalid TOML"), "{d:?}");
+        let d = errors(
+            "engine = \"oracle\"\n[[engines]]\npaths = [\"a/**\"]\nengine = \"db2\"\ndriver = 1\n",
+        );
+        let messages: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`oracle` is not an engine",
+                "`db2` is not an engine",
+                "unknown key `driver` in [[engines]]"
+            ]
+        );
     }
 
     #[test]

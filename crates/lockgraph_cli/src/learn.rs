@@ -198,6 +198,7 @@ impl Learner {
             group: None,
             statements: f.statements,
             locks,
+            engine: lockgraph_core::Engine::Postgres,
         };
         if self.keep_finished {
             self.finished.push(tx.clone());

@@ -24,7 +24,8 @@ use std::time::Duration;
 #[derive(Debug, clap::Args)]
 pub struct LiveArgs {
     /// Connection string or URL of the server to inspect (else DATABASE_URL, else the PG*
-    /// environment variables). The session is read-only with short timeouts.
+    /// environment variables); a `mysql://` or `mariadb://` URL inspects InnoDB's lock waits.
+    /// The session is read-only with short timeouts.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub url: Option<String>,
     /// Analyse a snapshot saved with `--save` instead of connecting.
@@ -121,6 +122,13 @@ pub fn run(args: &LiveArgs, color: ColorChoice) -> anyhow::Result<u8> {
         let findings = live_findings(&snapshot, &selected, args.show_literals);
         return one(args, &snapshot, &findings, &selected, color);
     }
+    if let Some(url) = args
+        .url
+        .as_deref()
+        .filter(|u| lockgraph_mysql::is_mysql_url(u))
+    {
+        return mysql(args, url, &selected, color);
+    }
     let spec = connection(args)?;
     match args.watch {
         None => {
@@ -133,6 +141,26 @@ pub fn run(args: &LiveArgs, color: ColorChoice) -> anyhow::Result<u8> {
     }
 }
 
+/// `--url mysql://…` or `mariadb://…`: one snapshot of InnoDB's lock waits
+/// (`lockgraph_mysql`), shown and checked like a PostgreSQL one.
+fn mysql(
+    args: &LiveArgs,
+    url: &str,
+    selected: &RuleSettings,
+    color: ColorChoice,
+) -> anyhow::Result<u8> {
+    if args.watch.is_some() {
+        anyhow::bail!(
+            "--watch is PostgreSQL-only; with a MySQL/MariaDB URL `lockgraph live` takes one \
+             snapshot (run it again to look again)"
+        );
+    }
+    let mut snapshot = lockgraph_mysql::snapshot(url)?;
+    prepare(args, &mut snapshot)?;
+    let findings = live_findings(&snapshot, selected, args.show_literals);
+    one(args, &snapshot, &findings, selected, color)
+}
+
 fn connection(args: &LiveArgs) -> anyhow::Result<ConnectionSpec> {
     Ok(ConnectionSpec::resolve(args.url.as_deref())?)
 }
@@ -141,9 +169,15 @@ fn connection(args: &LiveArgs) -> anyhow::Result<ConnectionSpec> {
 fn prepare(args: &LiveArgs, snapshot: &mut LockSnapshot) -> anyhow::Result<()> {
     check_visible(args, snapshot)?;
     if !args.show_literals {
+        let redact = match snapshot.engine {
+            lockgraph_core::Engine::Mysql => lockgraph_sql::redact_mysql,
+            lockgraph_core::Engine::Postgres | lockgraph_core::Engine::Sqlite => {
+                lockgraph_sql::redact
+            }
+        };
         for b in &mut snapshot.backends {
             if let Some(q) = &b.query {
-                b.query = Some(lockgraph_sql::redact(q));
+                b.query = Some(redact(q));
             }
         }
     }

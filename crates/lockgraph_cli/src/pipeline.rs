@@ -7,10 +7,13 @@
 
 use crate::config::{PathFilter, PathGlobs};
 use crate::discover::{FileKind, Filter, InputFile, discover, in_migrations_dir};
-use lockgraph_core::{Diagnostic, Schema, Statement, Suppression, Transaction};
+use lockgraph_core::{
+    Diagnostic, DiagnosticKind, Engine, Schema, Statement, Suppression, Transaction,
+};
 use lockgraph_report::Sources;
-use lockgraph_source::{SourceFile, SourceOptions};
+use lockgraph_source::{EngineSet, Lang, SourceFile, SourceOptions};
 use lockgraph_sql::SqlFileOptions;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -38,6 +41,20 @@ pub struct LoadOptions {
     /// SQL files (or directories of them) read only for their DDL — keys and foreign keys — and
     /// not checked.
     pub schema: Vec<PathBuf>,
+    /// Per-path engines (`[[engines]]`): the first whose globs match a transaction's file decides
+    /// its engine, before what its drivers say.
+    pub engines: Vec<EngineSpec>,
+    /// The engine of transactions whose files name none (`--engine`, `engine`).
+    pub engine: Option<Engine>,
+}
+
+/// A configured engine for some paths.
+#[derive(Debug, Clone)]
+pub struct EngineSpec {
+    /// Which files.
+    pub paths: PathGlobs,
+    /// Their engine.
+    pub engine: Engine,
 }
 
 /// A transaction group: transactions from matching files never run concurrently with each other.
@@ -74,6 +91,8 @@ impl Default for LoadOptions {
             config_filter: PathFilter::default(),
             groups: Vec::new(),
             schema: Vec::new(),
+            engines: Vec::new(),
+            engine: None,
         }
     }
 }
@@ -212,18 +231,13 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
                 }
             }
         }
-        let python: Vec<(&str, &str)> = source
-            .iter()
-            .map(|f| (f.name.as_str(), f.text.as_str()))
-            .collect();
-        loaded.sqlite =
-            lockgraph_sqlite::split_sqlite(&mut ext.transactions, &mut ext.diagnostics, &python);
         loaded.transactions.extend(ext.transactions);
         loaded.diagnostics.extend(ext.diagnostics);
         loaded.statements.extend(ext.statements);
         loaded.suppressions.extend(ext.suppressions);
         loaded.warnings.extend(ext.warnings);
     }
+    assign_engines(&mut loaded, &sql, &source, opts, &schema);
     loaded.files = sql.len() + source.len();
     for (file, text) in &sql {
         loaded.sources.insert(file.name.as_str(), text.as_str());
@@ -240,6 +254,96 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
         .dedup_by(|a, b| a.location == b.location && a.kind == b.kind);
     loaded.schema = schema;
     loaded
+}
+
+/// Sets every transaction's engine (configured per path, else what its files' drivers name,
+/// see `lockgraph_source::engine`); re-infers the locks of MySQL transactions with InnoDB's lock
+/// model (the front-ends infer PostgreSQL's); moves the SQLite transactions into
+/// [`Loaded::sqlite`].
+fn assign_engines(
+    loaded: &mut Loaded,
+    sql: &[(&InputFile, String)],
+    source: &[SourceFile],
+    opts: &LoadOptions,
+    schema: &Schema,
+) {
+    let mut named: BTreeMap<String, EngineSet> = BTreeMap::new();
+    for (file, text) in sql {
+        named.insert(file.name.clone(), lockgraph_source::engines_named_sql(text));
+    }
+    for f in source {
+        if let Some(lang) = Lang::of(Path::new(&f.name)) {
+            named.insert(
+                f.name.clone(),
+                lockgraph_source::engines_named(lang, &f.text),
+            );
+        }
+    }
+    let configured = |name: &str| {
+        opts.engines
+            .iter()
+            .find(|e| e.paths.matches(Path::new(name), name))
+            .map(|e| e.engine)
+    };
+    let is_source = |name: &str| lockgraph_source::is_source(Path::new(name));
+    lockgraph_source::assign_engines(
+        &mut loaded.transactions,
+        &named,
+        is_source,
+        configured,
+        opts.engine,
+    );
+    // Files that run on one engine whether or not a transaction of theirs was found.
+    let files_on = |engine: Engine| -> Vec<&str> {
+        named
+            .iter()
+            .filter(|(name, set)| configured(name).or_else(|| set.single()) == Some(engine))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    };
+    // MySQL: the PostgreSQL inference's problems with these statements give way to InnoDB's.
+    let mut mysql_places: Vec<(Arc<str>, u32)> = Vec::new();
+    let mut mysql_diagnostics = Vec::new();
+    for t in loaded
+        .transactions
+        .iter_mut()
+        .filter(|t| t.engine == Engine::Mysql)
+    {
+        mysql_places.extend(
+            t.statements
+                .iter()
+                .map(|s| (s.location.path.clone(), s.location.line)),
+        );
+        mysql_diagnostics.extend(lockgraph_sql::reinfer_innodb(t, schema));
+    }
+    if !mysql_places.is_empty() || !files_on(Engine::Mysql).is_empty() {
+        let mysql_files = files_on(Engine::Mysql);
+        mysql_places.sort();
+        loaded.diagnostics.retain(|d| {
+            !(matches!(
+                d.kind,
+                DiagnosticKind::UnparseableStatement | DiagnosticKind::UnmodelledStatement
+            ) && (mysql_files.contains(&&*d.location.path)
+                || mysql_places
+                    .binary_search(&(d.location.path.clone(), d.location.line))
+                    .is_ok()))
+        });
+        mysql_diagnostics.sort();
+        mysql_diagnostics.dedup();
+        loaded.diagnostics.extend(mysql_diagnostics);
+    }
+    // SQLite: the PostgreSQL parser's complaints about its files do not apply.
+    let sqlite_files = files_on(Engine::Sqlite);
+    let texts: Vec<(&str, &str)> = source
+        .iter()
+        .map(|f| (f.name.as_str(), f.text.as_str()))
+        .collect();
+    loaded.sqlite = lockgraph_sqlite::split_sqlite(
+        &mut loaded.transactions,
+        &mut loaded.diagnostics,
+        &texts,
+        &sqlite_files,
+    );
 }
 
 /// UTF-8 text of a file; invalid bytes are replaced and reported with their line.

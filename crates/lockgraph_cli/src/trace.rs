@@ -437,6 +437,7 @@ fn mode_text(mode: LockMode) -> String {
         LockMode::Row(m) => m.sql_name().to_string(),
         LockMode::Advisory(AdvisoryMode::Shared) => "shared".to_string(),
         LockMode::Advisory(AdvisoryMode::Exclusive) => "exclusive".to_string(),
+        LockMode::InnoDbTable(_) | LockMode::InnoDbRecord(_) => mode.to_string(),
     }
 }
 
@@ -447,6 +448,7 @@ fn mode_pg(mode: LockMode) -> String {
         LockMode::Row(m) => m.sql_name().to_string(),
         LockMode::Advisory(AdvisoryMode::Shared) => "ShareLock".to_string(),
         LockMode::Advisory(AdvisoryMode::Exclusive) => "ExclusiveLock".to_string(),
+        LockMode::InnoDbTable(_) | LockMode::InnoDbRecord(_) => mode.to_string(),
     }
 }
 
@@ -1216,6 +1218,8 @@ fn render_json(header: &Header, outcome: &TraceOutcome, report: &Report<'_>) -> 
                         LockMode::Table(_) => "table",
                         LockMode::Row(_) => "row",
                         LockMode::Advisory(_) => "advisory",
+                        LockMode::InnoDbTable(_) => "innodb_table",
+                        LockMode::InnoDbRecord(_) => "innodb_record",
                     },
                     "target": i.target.to_string(),
                     "mode": mode_pg(i.mode),

@@ -39,6 +39,10 @@ pub struct LockSnapshot {
     /// `pg_read_all_stats`); the analysis of their waits is partial.
     #[serde(default)]
     pub hidden_sessions: u32,
+    /// The server's engine: PostgreSQL, or MySQL/MariaDB (InnoDB's lock tables mapped onto the
+    /// same shape: connection ids as pids, `X,REC_NOT_GAP`-style modes).
+    #[serde(default)]
+    pub engine: crate::Engine,
 }
 
 /// `pg_blocking_pids()` of one waiting backend.
@@ -264,6 +268,18 @@ impl fmt::Display for DescribeLock<'_> {
                 l.classid.unwrap_or(0),
                 l.database.unwrap_or(0)
             ),
+            // InnoDB's two lock types (lockgraph_mysql): `table shop.orders`,
+            // `record (page 3, heap no 2) of table shop.orders`.
+            "TABLE" | "RECORD" => {
+                let table = l.relation_name.as_ref().map_or("?", |n| n.as_str());
+                match (l.locktype.as_str(), l.page, l.tuple) {
+                    ("TABLE", ..) => write!(f, "table {table}"),
+                    (_, Some(p), Some(h)) => {
+                        write!(f, "record (page {p}, heap no {h}) of table {table}")
+                    }
+                    _ => write!(f, "record of table {table}"),
+                }
+            }
             other => write!(f, "{other} lock"),
         }
     }

@@ -6,7 +6,11 @@
 //! The integration test `crates/lockgraph_sql/tests/pg_oracle.rs` compares what the inference says
 //! with `pg_locks` on a real server, and `crates/lockgraph_pg/tests` confirms conflicts with real
 //! two-session runs.
+//!
+//! [`LockMode`] also carries MySQL/MariaDB InnoDB's modes ([`crate::innodb`]): their own table
+//! and record lock spaces, never conflicting with PostgreSQL's.
 
+use crate::innodb::{InnoDbRecordMode, InnoDbTableMode};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -237,7 +241,11 @@ impl AdvisoryMode {
 }
 
 /// Any lock mode lockgraph models. Modes of different kinds never conflict with each other:
-/// a row lock and a table lock live in different lock spaces.
+/// a row lock and a table lock live in different lock spaces, and so do PostgreSQL's and InnoDB's.
+///
+/// [`LockMode::conflicts_with`] is read *requested × held*: PostgreSQL's matrices are symmetric,
+/// InnoDB's record rules are not (a held gap lock blocks a requested insert intention, not the
+/// other way round; see [`crate::innodb`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "mode", rename_all = "snake_case")]
 pub enum LockMode {
@@ -247,17 +255,33 @@ pub enum LockMode {
     Row(RowLockMode),
     /// An advisory lock.
     Advisory(AdvisoryMode),
+    /// An InnoDB (MySQL/MariaDB) table lock: `IS`, `IX`, `S`, `X`, `AUTO_INC`.
+    #[serde(rename = "innodb_table")]
+    InnoDbTable(InnoDbTableMode),
+    /// An InnoDB record lock: `S`/`X`, record only, gap, next-key or insert intention.
+    #[serde(rename = "innodb_record")]
+    InnoDbRecord(InnoDbRecordMode),
 }
 
 impl LockMode {
     /// Whether requesting `self` waits for another transaction holding `other` on the same target.
+    ///
+    /// Symmetric for every PostgreSQL mode and InnoDB table mode; **not** for InnoDB record modes
+    /// (`self` is the request, `other` the held lock: [`InnoDbRecordMode::has_to_wait_for`]).
     pub fn conflicts_with(self, other: LockMode) -> bool {
         match (self, other) {
             (LockMode::Table(a), LockMode::Table(b)) => a.conflicts_with(b),
             (LockMode::Row(a), LockMode::Row(b)) => a.conflicts_with(b),
             (LockMode::Advisory(a), LockMode::Advisory(b)) => a.conflicts_with(b),
+            (LockMode::InnoDbTable(a), LockMode::InnoDbTable(b)) => a.conflicts_with(b),
+            (LockMode::InnoDbRecord(a), LockMode::InnoDbRecord(b)) => a.has_to_wait_for(b),
             _ => false,
         }
+    }
+
+    /// Whether this is one of InnoDB's modes (MySQL/MariaDB) rather than PostgreSQL's.
+    pub fn is_innodb(self) -> bool {
+        matches!(self, LockMode::InnoDbTable(_) | LockMode::InnoDbRecord(_))
     }
 
     /// Whether holding `self` already covers a later request for `other` on the same target: every
@@ -273,6 +297,8 @@ impl LockMode {
             (LockMode::Advisory(a), LockMode::Advisory(b)) => {
                 a == b || a == AdvisoryMode::Exclusive
             }
+            (LockMode::InnoDbTable(a), LockMode::InnoDbTable(b)) => a.covers(b),
+            (LockMode::InnoDbRecord(a), LockMode::InnoDbRecord(b)) => a.covers(b),
             _ => false,
         }
     }
@@ -290,6 +316,8 @@ impl fmt::Display for LockMode {
             LockMode::Row(m) => write!(f, "{m}"),
             LockMode::Advisory(AdvisoryMode::Shared) => f.write_str("advisory SHARE"),
             LockMode::Advisory(AdvisoryMode::Exclusive) => f.write_str("advisory EXCLUSIVE"),
+            LockMode::InnoDbTable(m) => write!(f, "{m}"),
+            LockMode::InnoDbRecord(m) => write!(f, "{m}"),
         }
     }
 }
@@ -388,6 +416,64 @@ mod tests {
         assert!(!LockMode::Table(Share).covers(LockMode::Table(ShareUpdateExclusive)));
         assert!(!LockMode::Table(ShareUpdateExclusive).covers(LockMode::Table(Share)));
         assert!(LockMode::Table(ShareRowExclusive).covers(LockMode::Table(Share)));
+    }
+
+    #[test]
+    fn innodb_modes_through_lock_mode() {
+        use crate::innodb::{InnoDbRecordMode as R, InnoDbTableMode as T};
+        let (ii, gap) = (
+            LockMode::InnoDbRecord(R::INSERT_INTENTION),
+            LockMode::InnoDbRecord(R::X_GAP),
+        );
+        // Asymmetric: requested insert intention waits for a held gap lock, not the reverse.
+        assert!(ii.conflicts_with(gap));
+        assert!(!gap.conflicts_with(ii));
+        assert!(!gap.self_conflicting());
+        assert!(LockMode::InnoDbRecord(R::X_REC_NOT_GAP).self_conflicting());
+        assert!(LockMode::InnoDbTable(T::IX).conflicts_with(LockMode::InnoDbTable(T::S)));
+        assert!(LockMode::InnoDbTable(T::IX).covers(LockMode::InnoDbTable(T::IS)));
+        assert!(
+            LockMode::InnoDbRecord(R::X_NEXT_KEY).covers(LockMode::InnoDbRecord(R::S_REC_NOT_GAP))
+        );
+        // Engines never meet.
+        assert!(!LockMode::InnoDbTable(T::X).conflicts_with(LockMode::Table(AccessExclusive)));
+        assert!(!LockMode::Table(AccessExclusive).conflicts_with(LockMode::InnoDbTable(T::X)));
+        assert!(
+            !LockMode::Row(RowLockMode::Update)
+                .conflicts_with(LockMode::InnoDbRecord(R::X_NEXT_KEY))
+        );
+        assert_eq!(
+            LockMode::InnoDbRecord(R::INSERT_INTENTION).to_string(),
+            "X,GAP,INSERT_INTENTION"
+        );
+        assert_eq!(LockMode::InnoDbTable(T::AutoInc).to_string(), "AUTO_INC");
+        assert!(ii.is_innodb() && !LockMode::Table(Share).is_innodb());
+    }
+
+    #[test]
+    fn innodb_modes_serialize() {
+        use crate::innodb::{InnoDbRecordMode as R, InnoDbTableMode as T};
+        for m in [
+            LockMode::InnoDbTable(T::IX),
+            LockMode::InnoDbTable(T::AutoInc),
+            LockMode::InnoDbRecord(R::X_REC_NOT_GAP),
+            LockMode::InnoDbRecord(R::INSERT_INTENTION),
+        ] {
+            let json = serde_json::to_string(&m).unwrap();
+            assert_eq!(
+                serde_json::from_str::<LockMode>(&json).unwrap(),
+                m,
+                "{json}"
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&LockMode::InnoDbRecord(R::X_REC_NOT_GAP)).unwrap(),
+            r#"{"kind":"innodb_record","mode":{"shared_or_exclusive":"X","kind":"record_only"}}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&LockMode::InnoDbTable(T::IX)).unwrap(),
+            r#"{"kind":"innodb_table","mode":"IX"}"#
+        );
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub struct ObservedDeadlock {
     pub participants: Vec<DeadlockParticipant>,
     /// Relations involved, in cycle order, deduplicated.
     pub relations: Vec<RelationName>,
+    /// The server that reported it (PostgreSQL logs, InnoDB's status or error log).
+    #[serde(default)]
+    pub engine: crate::Engine,
 }
 
 /// A lock wait the server reported (`log_lock_waits`): who waited for what, behind whom.

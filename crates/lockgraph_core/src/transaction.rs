@@ -175,6 +175,9 @@ pub struct Transaction {
     pub statements: Vec<Arc<Statement>>,
     /// Lock acquisitions in order of acquisition.
     pub locks: Vec<LockAcquisition>,
+    /// The database it runs on; its lock model made `locks`.
+    #[serde(default)]
+    pub engine: crate::Engine,
 }
 
 impl Transaction {

@@ -67,6 +67,7 @@ pub fn transaction(
         group: group.map(Arc::from),
         statements: locks.iter().map(|l| l.statement.clone()).collect(),
         locks,
+        engine: lockgraph_core::Engine::Postgres,
     }
 }
 
@@ -245,6 +246,7 @@ impl Builder {
             group: migrate.then(|| Arc::from("migrations")),
             statements,
             locks,
+            engine: lockgraph_core::Engine::Postgres,
         }
     }
 }

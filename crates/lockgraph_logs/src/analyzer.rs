@@ -1179,6 +1179,7 @@ impl Core {
             group: None,
             statements,
             locks,
+            engine: lockgraph_core::Engine::Postgres,
         }
     }
 

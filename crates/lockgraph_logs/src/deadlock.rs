@@ -289,6 +289,7 @@ impl Core {
             edges,
             participants,
             relations,
+            engine: lockgraph_core::Engine::Postgres,
         });
     }
 

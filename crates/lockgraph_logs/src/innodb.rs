@@ -25,7 +25,7 @@ use crate::deadlock::signature;
 use crate::warning::WarningKind;
 use lockgraph_core::{
     DeadlockEdge, DeadlockParticipant, Fingerprint, LockAcquisition, LockMode, LockTarget,
-    ObservedDeadlock, RelationName, RowLockMode, Statement, TableLockMode,
+    ObservedDeadlock, RelationName, Statement,
 };
 use std::sync::Arc;
 
@@ -152,37 +152,22 @@ impl Lock {
             && (self.page.is_none() || other.page.is_none() || self.page == other.page)
     }
 
-    /// The closest lockgraph lock: record locks are row locks on the table (X → `FOR UPDATE`,
-    /// S → `FOR SHARE`, whatever their gap flags), table locks the table mode that conflicts
-    /// with the same modes (IX → ROW EXCLUSIVE, IS → ROW SHARE, S → SHARE, X → ACCESS
-    /// EXCLUSIVE). `AUTO-INC` has no counterpart: `None`.
+    /// The lock in lockgraph's InnoDB model: record locks on rows of the table (unknown keys)
+    /// with their gap, record-only and insert-intention flags, table locks as printed.
     fn core_lock(&self) -> Option<(LockTarget, LockMode)> {
         let relation = RelationName::new(self.relation.as_str());
         match self.kind {
-            LockKind::Record => {
-                let mode = match self.strength.as_str() {
-                    "X" => RowLockMode::Update,
-                    "S" => RowLockMode::Share,
-                    _ => return None,
-                };
-                Some((
-                    LockTarget::Rows {
-                        relation,
-                        key: None,
-                    },
-                    LockMode::Row(mode),
-                ))
-            }
-            LockKind::Table => {
-                let mode = match self.strength.as_str() {
-                    "IX" => TableLockMode::RowExclusive,
-                    "IS" => TableLockMode::RowShare,
-                    "S" => TableLockMode::Share,
-                    "X" => TableLockMode::AccessExclusive,
-                    _ => return None,
-                };
-                Some((LockTarget::Relation { relation }, LockMode::Table(mode)))
-            }
+            LockKind::Record => Some((
+                LockTarget::Rows {
+                    relation,
+                    key: None,
+                },
+                lockgraph_core::parse_innodb_mode("RECORD", &self.mode)?,
+            )),
+            LockKind::Table => Some((
+                LockTarget::Relation { relation },
+                lockgraph_core::parse_innodb_mode("TABLE", &self.mode)?,
+            )),
         }
     }
 }
@@ -726,6 +711,7 @@ fn record(r: Report, st: &mut State) {
         edges,
         participants,
         relations,
+        engine: lockgraph_core::Engine::Mysql,
     });
 }
 
@@ -733,6 +719,7 @@ fn record(r: Report, st: &mut State) {
 mod tests {
     use super::*;
     use crate::analyzer::tests_support::analyze_str;
+    use lockgraph_core::{InnoDbRecordKind, InnoDbRecordMode, InnoDbSx, InnoDbTableMode};
 
     #[test]
     fn error_log_lines_split() {
@@ -768,7 +755,7 @@ mod tests {
         assert_eq!(l.target(), "index PRIMARY of table `test`.`a`");
         assert_eq!(
             l.core_lock().map(|(_, m)| m),
-            Some(LockMode::Row(RowLockMode::Update))
+            Some(LockMode::InnoDbRecord(InnoDbRecordMode::X_REC_NOT_GAP))
         );
         let (l, waiting) =
             parse_lock("TABLE LOCK table `shop`.`odd``name` trx id 7 lock mode IX").unwrap();
@@ -776,7 +763,7 @@ mod tests {
         assert_eq!(l.relation, "shop.odd`name");
         assert_eq!(
             l.core_lock().map(|(_, m)| m),
-            Some(LockMode::Table(TableLockMode::RowExclusive))
+            Some(LockMode::InnoDbTable(InnoDbTableMode::IX))
         );
         let (l, _) = parse_lock(
             "RECORD LOCKS space id 9 page no 4 n bits 72 index c1 of table `test`.`tt` trx id 231106 lock mode S locks gap before rec",
@@ -886,8 +873,11 @@ RECORD LOCKS space id 1 page no 2 n bits 8 index PRIMARY of table `db`.`u` trx i
             assert_eq!(
                 modes,
                 [
-                    LockMode::Table(TableLockMode::AccessExclusive),
-                    LockMode::Row(RowLockMode::Update)
+                    LockMode::InnoDbTable(InnoDbTableMode::X),
+                    LockMode::InnoDbRecord(InnoDbRecordMode::new(
+                        InnoDbSx::X,
+                        InnoDbRecordKind::NextKey
+                    ))
                 ]
             );
         }

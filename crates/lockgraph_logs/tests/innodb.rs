@@ -13,7 +13,7 @@
 //!   `tests/data/innodb/README.md`).
 //! - **broken** input: cut and garbled reports warn with the line and never panic.
 
-use lockgraph_core::{LockMode, ObservedDeadlock, RowLockMode};
+use lockgraph_core::{InnoDbRecordMode, LockMode, ObservedDeadlock};
 use lockgraph_logs::{LogAnalysis, LogAnalyzer, LogFormat, LogOptions, WarningKind};
 use mysql::prelude::Queryable;
 use std::path::{Path, PathBuf};
@@ -126,13 +126,13 @@ fn check_cycle(a: &LogAnalysis, what: &str, sessions: Option<Sessions>) {
         edge_of(on_a.pid).relation.as_ref().unwrap().as_str(),
         format!("test.{TABLE_A}")
     );
-    // Each holds a row of one table and waits for a row of the other: both are FOR UPDATE-like
-    // row locks in lockgraph's terms.
+    // Each holds a row of one table and waits for a row of the other: X record-only locks on
+    // the primary key, in InnoDB's model.
     for p in &d.participants {
         let rels: Vec<String> = p
             .locks
             .iter()
-            .filter(|l| l.mode == LockMode::Row(RowLockMode::Update))
+            .filter(|l| l.mode == LockMode::InnoDbRecord(InnoDbRecordMode::X_REC_NOT_GAP))
             .filter_map(|l| l.target.relation().map(|r| r.to_string()))
             .collect();
         assert_eq!(rels.len(), 2, "{what}: locks of {}: {:?}", p.pid, p.locks);
@@ -497,10 +497,13 @@ fn public_mysql_samples() {
     assert_eq!(
         modes,
         [
-            ("test.Birds".to_string(), LockMode::Row(RowLockMode::Share)),
+            (
+                "test.Birds".to_string(),
+                LockMode::InnoDbRecord(InnoDbRecordMode::S_REC_NOT_GAP)
+            ),
             (
                 "test.Animals".to_string(),
-                LockMode::Row(RowLockMode::Update)
+                LockMode::InnoDbRecord(InnoDbRecordMode::X_REC_NOT_GAP)
             )
         ]
     );

@@ -411,6 +411,7 @@ pub(crate) async fn take_snapshot(
         backends,
         blocked_by,
         hidden_sessions: row.get::<_, i32>("hidden") as u32,
+        engine: lockgraph_core::Engine::Postgres,
     })
 }
 

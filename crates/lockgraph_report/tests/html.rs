@@ -87,6 +87,7 @@ fn deadlock() -> ObservedDeadlock {
         ],
         participants: vec![participant(101, true), participant(102, false)],
         relations: vec![RelationName::new("accounts"), rel],
+        engine: lockgraph_core::Engine::Postgres,
     }
 }
 

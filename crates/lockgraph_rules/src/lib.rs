@@ -213,8 +213,11 @@ pub fn rules_markdown() -> String {
     for r in REGISTRY {
         let i = r.info();
         md.push_str(&format!(
-            "\n## {}\n\n`{}` · default severity: {}\n\n",
-            i.code, i.name, i.severity
+            "\n## {}\n\n`{}` · default severity: {} · engines: {}\n\n",
+            i.code,
+            i.name,
+            i.severity,
+            engines(i)
         ));
         md.push_str(&rule_doc_markdown(i));
     }
@@ -223,19 +226,27 @@ pub fn rules_markdown() -> String {
 
 /// The rules as a Markdown table (README and docs/rules.md); links are prefixed with `link_base`.
 pub fn rules_table_markdown(link_base: &str) -> String {
-    let mut md = String::from("| code | name | severity | summary |\n|---|---|---|---|\n");
+    let mut md =
+        String::from("| code | name | severity | engines | summary |\n|---|---|---|---|---|\n");
     for r in REGISTRY {
         let i = r.info();
         md.push_str(&format!(
-            "| [{}]({link_base}#{}) | `{}` | {} | {} |\n",
+            "| [{}]({link_base}#{}) | `{}` | {} | {} | {} |\n",
             i.code,
             i.code.to_lowercase(),
             i.name,
             i.severity,
+            engines(i),
             i.summary
         ));
     }
     md
+}
+
+/// `PostgreSQL, MySQL/InnoDB`.
+fn engines(info: &RuleInfo) -> String {
+    let names: Vec<&str> = info.engines.iter().map(|e| e.title()).collect();
+    names.join(", ")
 }
 
 /// One rule's documentation with headings demoted to sit under the rule's own heading.

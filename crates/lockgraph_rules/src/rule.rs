@@ -21,6 +21,8 @@ pub struct RuleInfo {
     pub severity: Severity,
     /// One-line summary for tables.
     pub summary: &'static str,
+    /// The engines whose transactions, reports or servers the rule reads.
+    pub engines: &'static [lockgraph_core::Engine],
     /// Markdown documentation (What it detects / Why it matters / Example / How to fix).
     pub doc: &'static str,
 }
@@ -51,6 +53,7 @@ pub trait Rule: Sync {
 ///     /// …
 ///     pub struct LockOrderInversion {
 ///         code: "LG101", name: "lock-order-inversion", severity: Error,
+///         engines: [Postgres, Mysql],
 ///         summary: "Transactions lock the same relations in opposite orders",
 ///     }
 /// }
@@ -63,6 +66,7 @@ macro_rules! declare_rule {
             code: $code:literal,
             name: $name:literal,
             severity: $sev:ident,
+            engines: [$($engine:ident),+ $(,)?],
             summary: $summary:literal $(,)?
         }
     ) => {
@@ -79,6 +83,7 @@ macro_rules! declare_rule {
                 file: file!(),
                 severity: lockgraph_core::Severity::$sev,
                 summary: $summary,
+                engines: &[$(lockgraph_core::Engine::$engine),+],
                 doc: concat!($($doc, "\n"),*),
             };
         }

@@ -230,6 +230,7 @@ impl<'p, 'a> Interp<'p, 'a> {
                 group: None,
                 statements: o.statements,
                 locks,
+                engine: lockgraph_core::Engine::Postgres,
             },
         });
     }

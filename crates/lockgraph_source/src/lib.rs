@@ -97,6 +97,8 @@
 //!   read, and one root replays at most 200,000 operations (a warning says when it was cut).
 #![warn(missing_docs)]
 
+/// Which engine a file and a transaction talk to.
+pub mod engine;
 /// Interpreter: operation trees → transactions.
 mod interp;
 /// Per-file intermediate form.
@@ -118,6 +120,7 @@ mod sqltext;
 /// Suppression comments.
 mod suppress;
 
+pub use engine::{EngineSet, assign_engines, engines_named, engines_named_sql};
 pub use lang::Lang;
 pub use lockgraph_core::Suppression;
 pub use lockgraph_core::{Diagnostic, Schema, Statement, Transaction};

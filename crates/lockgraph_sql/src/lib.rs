@@ -9,6 +9,9 @@
 //!   [`InferredLock`]s it takes in acquisition order: table locks, then row and advisory locks,
 //!   then implicit foreign-key locks. [`InferenceCache`] memoizes it per statement shape.
 //! - [`redact`], [`fingerprint`] and [`make_statement`] build the shared [`Statement`] values.
+//! - [`infer_statement_innodb`] does the same for MySQL/MariaDB statements under InnoDB's lock
+//!   model ([`lockgraph_core::InnoDbRecordMode`]), and [`reinfer_innodb`] re-infers a whole
+//!   transaction's locks that way.
 //! - [`build_transactions`] turns one file into [`Transaction`]s (`BEGIN … COMMIT` blocks,
 //!   savepoints, autocommit statements, or the whole file), with [`Diagnostic`]s for statements
 //!   it could not parse or does not model.
@@ -61,7 +64,10 @@ mod split;
 /// Transactions from SQL files.
 mod transaction;
 
-pub use infer::{Inference, InferenceCache, InferredLock, StatementKind, infer_statement};
+pub use infer::{
+    Inference, InferenceCache, InferredLock, StatementKind, infer_statement,
+    infer_statement_innodb, redact_mysql, reinfer_innodb,
+};
 pub use lockgraph_core::{Diagnostic, Schema, Statement, Transaction};
 pub use normalize::{fingerprint, make_statement, redact, redact_source};
 pub use schema::parse_schema;

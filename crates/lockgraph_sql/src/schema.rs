@@ -12,7 +12,7 @@ use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, Expr, ForeignKeyConstraint,
     IndexColumn, ObjectType, RenameTableNameKind, Statement, TableConstraint,
 };
-use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser;
 use std::sync::Arc;
 
@@ -43,7 +43,11 @@ pub fn parse_schema(sources: &[(&str, &str)]) -> (Schema, Vec<Diagnostic>) {
                 continue;
             };
             let location = Location::new(*path, raw.line);
-            match Parser::parse_sql(&PostgreSqlDialect {}, &raw.text) {
+            // MySQL's DDL (`ENGINE=InnoDB`, `KEY name (col)` inside `CREATE TABLE`, backticks)
+            // when PostgreSQL's grammar rejects it; the PostgreSQL error is the one reported.
+            let parsed = Parser::parse_sql(&PostgreSqlDialect {}, &raw.text)
+                .or_else(|e| Parser::parse_sql(&MySqlDialect {}, &raw.text).map_err(|_| e));
+            match parsed {
                 Ok(statements) => {
                     for st in statements {
                         b.apply(st, &location);

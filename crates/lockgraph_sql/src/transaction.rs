@@ -135,6 +135,7 @@ pub fn build_transactions(
             group: opts.group.clone(),
             statements: Vec::new(),
             locks: Vec::new(),
+            engine: lockgraph_core::Engine::Postgres,
         },
         held: TransactionLocks::default(),
     };

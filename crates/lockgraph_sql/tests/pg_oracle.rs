@@ -380,6 +380,8 @@ fn pg_mode_name(m: LockMode) -> String {
         LockMode::Advisory(lockgraph_core::AdvisoryMode::Shared) => "ShareLock".into(),
         LockMode::Advisory(lockgraph_core::AdvisoryMode::Exclusive) => "ExclusiveLock".into(),
         LockMode::Row(r) => r.to_string(),
+        // The PostgreSQL inference never yields InnoDB modes.
+        other @ (LockMode::InnoDbTable(_) | LockMode::InnoDbRecord(_)) => other.to_string(),
     }
 }
 

@@ -4,10 +4,10 @@
 //! hold the write lock.
 
 use crate::lock::BeginMode;
-use crate::model::{BusyTimeout, DbEngine, Isolation, SqliteModel, SqliteTxn, Step, StepKind};
+use crate::model::{BusyTimeout, Isolation, SqliteModel, SqliteTxn, Step, StepKind};
 use crate::scan::{FileFacts, scan_python};
 use lockgraph_core::{
-    Diagnostic, DiagnosticKind, Location, Statement, Transaction, TransactionKind,
+    Diagnostic, DiagnosticKind, Engine, Location, Statement, Transaction, TransactionKind,
 };
 use lockgraph_sql::StatementKind;
 use std::collections::BTreeMap;
@@ -57,34 +57,62 @@ fn classify(stmt: &Statement) -> Class {
     }
 }
 
-/// Moves the SQLite transactions out of `transactions` into a [`SqliteModel`], reading the
-/// Python files among `files` (display name, text). Diagnostics the PostgreSQL parser raised on
-/// statements of those files (unparseable or unmodelled statements: `PRAGMA`, `REPLACE INTO`) are
-/// dropped: SQLite's grammar is not PostgreSQL's.
+/// Moves the transactions that run on SQLite ([`Transaction::engine`]) out of `transactions`
+/// into a [`SqliteModel`], reading the Python files among `files` (display name, text) for their
+/// connections, busy timeouts and external calls. Diagnostics the PostgreSQL parser raised
+/// (unparseable or unmodelled statements: `PRAGMA`, `REPLACE INTO`) on the statements of those
+/// transactions and in `sqlite_files` (files that run on SQLite) are dropped: SQLite's grammar is
+/// not PostgreSQL's.
 ///
-/// A transaction is SQLite when the files it runs in name SQLite (`sqlite3`, `aiosqlite`, a
-/// `sqlite…://` URL) and none of them names MySQL or PostgreSQL; when none of its files names an
-/// engine, when the project's Python files name SQLite and no other engine.
+/// Python transactions follow the `sqlite3` module's implicit `BEGIN` (see the crate docs);
+/// transactions of other files (SQL files configured as SQLite, other languages) open only with
+/// an explicit `BEGIN`, as the `sqlite3` shell and most drivers do, or (a file run as one
+/// transaction) with the runner's `BEGIN` before the first statement.
 pub fn split_sqlite(
     transactions: &mut Vec<Transaction>,
     diagnostics: &mut Vec<Diagnostic>,
     files: &[(&str, &str)],
+    sqlite_files: &[&str],
 ) -> SqliteModel {
-    // Every way a file can name SQLite contains "sqlite": without it nothing is SQLite, and the
-    // Python files need not be parsed a second time.
-    if !files.iter().any(|(_, text)| text.contains("sqlite")) {
-        return SqliteModel::default();
+    let mut model = SqliteModel::default();
+    let mut sqlite_files: Vec<Arc<str>> = sqlite_files.iter().map(|f| Arc::from(*f)).collect();
+    if transactions.iter().any(|t| t.engine == Engine::Sqlite) {
+        take_sqlite(transactions, files, &mut model, &mut sqlite_files);
     }
+    sqlite_files.sort();
+    sqlite_files.dedup();
+    diagnostics.retain(|d| {
+        !(matches!(
+            d.kind,
+            DiagnosticKind::UnparseableStatement | DiagnosticKind::UnmodelledStatement
+        ) && sqlite_files.binary_search(&d.location.path).is_ok())
+    });
+    model
+}
+
+fn take_sqlite(
+    transactions: &mut Vec<Transaction>,
+    files: &[(&str, &str)],
+    model: &mut SqliteModel,
+    sqlite_files: &mut Vec<Arc<str>>,
+) {
+    // Only the Python files that hold SQLite transactions' code are parsed.
+    let mut wanted: Vec<&str> = transactions
+        .iter()
+        .filter(|t| t.engine == Engine::Sqlite)
+        .flat_map(|t| {
+            std::iter::once(&*t.location.path).chain(t.statements.iter().map(|s| &*s.location.path))
+        })
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
     let mut facts: BTreeMap<&str, FileFacts> = BTreeMap::new();
     for (name, text) in files {
-        if name.ends_with(".py") || name.ends_with(".pyi") {
+        if (name.ends_with(".py") || name.ends_with(".pyi")) && wanted.binary_search(name).is_ok() {
             facts.insert(name, scan_python(name, text));
         }
     }
-    let project_sqlite =
-        facts.values().any(|f| f.sqlite) && !facts.values().any(|f| f.mysql || f.postgres);
 
-    let mut model = SqliteModel::default();
     // Connections, per file, with the file's PRAGMA busy_timeout applied.
     let mut conn_index: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (name, f) in &facts {
@@ -102,47 +130,27 @@ pub fn split_sqlite(
         }
     }
 
-    let engine_of = |t: &Transaction| -> DbEngine {
-        let mut paths: Vec<&str> = vec![&t.location.path];
-        paths.extend(t.statements.iter().map(|s| &*s.location.path));
-        let mut named = Vec::new();
-        for p in paths {
-            match facts.get(p) {
-                Some(f) => named.extend(f.engine()),
-                None => return DbEngine::Postgres, // an SQL file, another language
-            }
-        }
-        // Its files name SQLite and nothing else; or they name no engine and the project does.
-        let sqlite = if named.is_empty() {
-            project_sqlite
-        } else {
-            named.iter().all(|e| *e == DbEngine::Sqlite)
-        };
-        if sqlite {
-            DbEngine::Sqlite
-        } else {
-            DbEngine::Postgres
-        }
-    };
-
-    let mut sqlite_files: Vec<Arc<str>> = facts
-        .iter()
-        .filter(|(_, f)| f.engine() == Some(DbEngine::Sqlite))
-        .map(|(n, _)| Arc::from(*n))
-        .collect();
     let mut kept = Vec::with_capacity(transactions.len());
     for t in transactions.drain(..) {
-        if engine_of(&t) != DbEngine::Sqlite {
+        if t.engine != Engine::Sqlite {
             kept.push(t);
             continue;
         }
         sqlite_files.extend(t.statements.iter().map(|s| s.location.path.clone()));
         let root = facts.get(&*t.location.path);
-        let connection = root.and_then(|f| pick_connection(&t, f, &conn_index, &model));
+        let connection = root.and_then(|f| pick_connection(&t, f, &conn_index, model));
+        let python = t.location.path.ends_with(".py");
         let isolation = connection
             .and_then(|c| model.connections.get(c))
             .map(|c| c.isolation.clone())
-            .unwrap_or(Isolation::Legacy(BeginMode::Deferred));
+            .unwrap_or(if python {
+                Isolation::Legacy(BeginMode::Deferred)
+            } else if t.kind == TransactionKind::File {
+                // A file run as one transaction: the runner's BEGIN opens it.
+                Isolation::AlwaysOpen
+            } else {
+                Isolation::Autocommit
+            });
         let mut steps = steps_of(&t, &isolation);
         if let Some(f) = root {
             add_external_calls(&t, f, &mut steps);
@@ -156,15 +164,6 @@ pub fn split_sqlite(
         });
     }
     *transactions = kept;
-    sqlite_files.sort();
-    sqlite_files.dedup();
-    diagnostics.retain(|d| {
-        !(matches!(
-            d.kind,
-            DiagnosticKind::UnparseableStatement | DiagnosticKind::UnmodelledStatement
-        ) && sqlite_files.binary_search(&d.location.path).is_ok())
-    });
-    model
 }
 
 /// The connection a transaction runs on: the nearest `connect` before it in its function, else
@@ -371,13 +370,18 @@ mod tests {
     use lockgraph_core::Schema;
     use lockgraph_sql::{SqlFileOptions, build_transactions};
 
-    /// Transactions whose statements sit at `app.py` lines, as a front-end would give them.
-    fn txns(sql: &str, whole_file: bool) -> Vec<Transaction> {
+    /// Transactions whose statements sit at `app.py` lines, as a front-end would give them, on
+    /// `engine`.
+    fn txns(sql: &str, whole_file: bool, engine: Engine) -> Vec<Transaction> {
         let opts = SqlFileOptions {
             file_is_transaction: whole_file,
             group: None,
         };
-        build_transactions("app.py", sql, &Schema::default(), &opts).0
+        let mut ts = build_transactions("app.py", sql, &Schema::default(), &opts).0;
+        for t in &mut ts {
+            t.engine = engine;
+        }
+        ts
     }
 
     fn kinds(t: &SqliteTxn) -> Vec<(String, bool)> {
@@ -391,18 +395,28 @@ mod tests {
     fn engine_decides_who_is_moved() {
         let sql =
             "BEGIN;\nSELECT n FROM t WHERE id = 1;\nUPDATE t SET n = 2 WHERE id = 1;\nCOMMIT;";
-        let mut pg = txns(sql, false);
-        let m = split_sqlite(&mut pg, &mut Vec::new(), &[("app.py", "import asyncpg\n")]);
+        let mut pg = txns(sql, false, Engine::Postgres);
+        let m = split_sqlite(
+            &mut pg,
+            &mut Vec::new(),
+            &[("app.py", "import asyncpg\n")],
+            &[],
+        );
         assert!(m.transactions.is_empty() && pg.len() == 1);
 
-        let mut lite = txns(sql, false);
+        let mut lite = txns(sql, false, Engine::Sqlite);
         let mut diags = vec![Diagnostic {
             location: Location::new("app.py", 3),
             kind: DiagnosticKind::UnmodelledStatement,
             message: "PRAGMA".into(),
             statement: None,
         }];
-        let m = split_sqlite(&mut lite, &mut diags, &[("app.py", "import sqlite3\n")]);
+        let m = split_sqlite(
+            &mut lite,
+            &mut diags,
+            &[("app.py", "import sqlite3\n")],
+            &[],
+        );
         assert!(lite.is_empty() && diags.is_empty());
         let t = &m.transactions[0];
         let f = |k: &str| (k.to_string(), false);
@@ -417,8 +431,8 @@ mod tests {
     fn the_sqlite3_module_begins_before_the_first_write() {
         let sql = "SELECT n FROM t WHERE id = 1;\nUPDATE t SET n = 2 WHERE id = 1;";
         let text = "import sqlite3\nconn = sqlite3.connect(\"x.db\")\n";
-        let mut legacy = txns(sql, true);
-        let m = split_sqlite(&mut legacy, &mut Vec::new(), &[("app.py", text)]);
+        let mut legacy = txns(sql, true, Engine::Sqlite);
+        let m = split_sqlite(&mut legacy, &mut Vec::new(), &[("app.py", text)], &[]);
         let t = &m.transactions[0];
         assert_eq!(
             kinds(t),
@@ -432,8 +446,19 @@ mod tests {
         assert_eq!(t.deferred_upgrade(), None);
 
         let always_open = "import sqlite3\nconn = sqlite3.connect(\"x.db\", autocommit=False)\n";
-        let mut open = txns(sql, true);
-        let m = split_sqlite(&mut open, &mut Vec::new(), &[("app.py", always_open)]);
+        let mut open = txns(sql, true, Engine::Sqlite);
+        let m = split_sqlite(&mut open, &mut Vec::new(), &[("app.py", always_open)], &[]);
+        assert_eq!(m.transactions[0].deferred_upgrade(), Some((1, 2)));
+
+        // Not Python (an SQL file configured as SQLite), run as one transaction: the runner's
+        // BEGIN comes first, so the read holds SHARED when the write wants RESERVED.
+        let opts = SqlFileOptions {
+            file_is_transaction: true,
+            group: None,
+        };
+        let mut file = build_transactions("q.sql", sql, &Schema::default(), &opts).0;
+        file[0].engine = Engine::Sqlite;
+        let m = split_sqlite(&mut file, &mut Vec::new(), &[], &[]);
         assert_eq!(m.transactions[0].deferred_upgrade(), Some((1, 2)));
     }
 }

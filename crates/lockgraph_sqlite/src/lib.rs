@@ -78,8 +78,8 @@ mod scan;
 
 pub use lock::{BeginMode, JournalMode, LOCK_COMPATIBLE, SqliteLock};
 pub use model::{
-    BusyTimeout, Connection, DbEngine, Driver, ExternalKind, Isolation, SqliteModel, SqliteTxn,
-    Step, StepKind,
+    BusyTimeout, Connection, Driver, ExternalKind, Isolation, SqliteModel, SqliteTxn, Step,
+    StepKind,
 };
 pub use sim::{Exploration, Op, Outcome, Sim, explore};
 

@@ -6,18 +6,6 @@ use lockgraph_core::{Location, Statement};
 use std::fmt;
 use std::sync::Arc;
 
-/// Which database engine a transaction runs on, as the source shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DbEngine {
-    /// PostgreSQL (the default when nothing says otherwise).
-    Postgres,
-    /// SQLite (`sqlite3`, `aiosqlite`, a `sqlite://` / `sqlite+…://` URL).
-    Sqlite,
-    /// MySQL / MariaDB (`pymysql`, `MySQLdb`, `aiomysql`, `asyncmy`, a `mysql://` /
-    /// `mysql+…://` URL).
-    Mysql,
-}
-
 /// Something a transaction waits for that is not the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExternalKind {

@@ -1,11 +1,11 @@
-//! What a Python file says about its database connections, read with tree-sitter: the engine
-//! its imports and URLs name, the SQLite connections it opens (driver, database, isolation,
+//! What a Python file says about its database connections, read with tree-sitter: the SQLite
+//! connections it opens (driver, database, isolation,
 //! busy timeout), `PRAGMA busy_timeout` strings, and the calls to things that are not the
 //! database (network, sleep, queue, subprocess) with the functions and transaction scopes
 //! around them.
 
 use crate::lock::BeginMode;
-use crate::model::{BusyTimeout, Connection, DbEngine, Driver, ExternalKind, Isolation};
+use crate::model::{BusyTimeout, Connection, Driver, ExternalKind, Isolation};
 use lockgraph_core::Location;
 use std::sync::Arc;
 use tree_sitter::{Node, Parser};
@@ -42,12 +42,6 @@ pub struct ExternalCall {
 /// The facts of one Python file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileFacts {
-    /// Imports or URL strings naming SQLite.
-    pub sqlite: bool,
-    /// … MySQL.
-    pub mysql: bool,
-    /// … PostgreSQL.
-    pub postgres: bool,
     /// SQLite connections opened here.
     pub connections: Vec<Connection>,
     /// `PRAGMA busy_timeout = N` strings: (line, milliseconds).
@@ -63,16 +57,6 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
-    /// The engine the file names, when it names exactly one.
-    pub fn engine(&self) -> Option<DbEngine> {
-        match (self.sqlite, self.mysql, self.postgres) {
-            (true, false, false) => Some(DbEngine::Sqlite),
-            (false, true, false) => Some(DbEngine::Mysql),
-            (false, false, true) => Some(DbEngine::Postgres),
-            _ => None,
-        }
-    }
-
     /// The innermost function around `line`.
     pub fn function_at(&self, line: u32) -> Option<Span> {
         self.functions
@@ -145,18 +129,6 @@ pub fn scan_python(path: &str, text: &str) -> FileFacts {
         match node.kind() {
             "import_statement" | "import_from_statement" => {
                 let t = node_text(node, src);
-                for module in imported_modules(&t) {
-                    match module.split('.').next().unwrap_or("") {
-                        "sqlite3" | "aiosqlite" => facts.sqlite = true,
-                        "pymysql" | "MySQLdb" | "aiomysql" | "asyncmy" | "mysql" => {
-                            facts.mysql = true
-                        }
-                        "asyncpg" | "psycopg" | "psycopg2" | "psycopg_pool" | "pg8000" => {
-                            facts.postgres = true
-                        }
-                        _ => {}
-                    }
-                }
                 if node.kind() == "import_from_statement" {
                     let driver = if t.contains("aiosqlite") {
                         Some(Driver::Aiosqlite)
@@ -180,20 +152,6 @@ pub fn scan_python(path: &str, text: &str) -> FileFacts {
             "string" => {
                 let s = string_value(node, src);
                 let lower = s.trim().to_ascii_lowercase();
-                if lower.starts_with("sqlite:") || lower.starts_with("sqlite+") {
-                    facts.sqlite = true;
-                } else if lower.starts_with("mysql:")
-                    || lower.starts_with("mysql+")
-                    || lower.starts_with("mariadb:")
-                    || lower.starts_with("mariadb+")
-                {
-                    facts.mysql = true;
-                } else if lower.starts_with("postgresql:")
-                    || lower.starts_with("postgres:")
-                    || lower.starts_with("postgresql+")
-                {
-                    facts.postgres = true;
-                }
                 if let Some(ms) = pragma_busy_timeout(&lower) {
                     facts.pragma_timeouts.push((line, ms));
                 }
@@ -358,23 +316,6 @@ fn string_value(node: Node, src: &[u8]) -> String {
     }
 }
 
-/// Modules an import names: `import a.b, c as d` → a.b, c; `from x.y import z` → x.y.
-fn imported_modules(text: &str) -> Vec<String> {
-    let t = text.trim();
-    if let Some(rest) = t.strip_prefix("from ") {
-        return rest
-            .split_whitespace()
-            .next()
-            .map(|m| vec![m.to_string()])
-            .unwrap_or_default();
-    }
-    t.strip_prefix("import ")
-        .unwrap_or("")
-        .split(',')
-        .filter_map(|p| p.split_whitespace().next().map(str::to_string))
-        .collect()
-}
-
 /// `pragma busy_timeout = 250` / `pragma busy_timeout(250)` (lower-cased text) → 250.
 fn pragma_busy_timeout(lower: &str) -> Option<u64> {
     let rest = lower.split("pragma").nth(1)?.trim_start();
@@ -508,7 +449,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_connections_engines_and_external_calls() {
+    fn reads_connections_and_external_calls() {
         let f = scan_python(
             "app.py",
             "import asyncio\nimport aiosqlite\nimport httpx\n\n\
@@ -520,8 +461,6 @@ mod tests {
              \x20       await q.put(1)\n\
              \x20       await db.commit()\n",
         );
-        assert!(f.sqlite && !f.postgres && !f.mysql);
-        assert_eq!(f.engine(), Some(DbEngine::Sqlite));
         let c = &f.connections[0];
         assert_eq!(c.database.as_deref(), Some("a.db"));
         assert_eq!(c.busy_timeout, BusyTimeout::Millis(0));
@@ -541,14 +480,9 @@ mod tests {
              engine = create_async_engine(\"sqlite+aiosqlite:///shop.db\", connect_args={\"timeout\": 0})\n\
              PRAGMA = \"PRAGMA busy_timeout = 250\"\n",
         );
-        assert_eq!(f.engine(), Some(DbEngine::Sqlite));
         assert_eq!(f.connections[0].driver, Driver::Sqlalchemy);
         assert_eq!(f.connections[0].busy_timeout, BusyTimeout::Millis(0));
         assert_eq!(f.pragma_timeouts, [(3, 250)]);
-        let pg = scan_python("x.py", "import asyncpg\nURL = 'postgresql://x/y'\n");
-        assert_eq!(pg.engine(), Some(DbEngine::Postgres));
-        let my = scan_python("x.py", "import pymysql\n");
-        assert_eq!(my.engine(), Some(DbEngine::Mysql));
         // Not Python at all: no facts, no panic.
         let _ = scan_python("x.py", "def (((\n\0\u{7f}");
     }

@@ -1173,6 +1173,7 @@ mod tests {
             group: None,
             statements: Vec::new(),
             locks: Vec::new(),
+            engine: lockgraph_core::Engine::Postgres,
         };
         let batch = LiveBatch {
             source: "live db".into(),

@@ -172,6 +172,7 @@ mod tests {
             group: None,
             statements: vec![a.clone(), b.clone()],
             locks: vec![lock(&a, "42"), lock(&b, "7"), lock(&a, "42")],
+            engine: lockgraph_core::Engine::Postgres,
         };
         let r = transaction(&tx);
         let json = serde_json::to_string(&r).unwrap();

@@ -25,6 +25,7 @@ declare_rule! {
         code: "LG405",
         name: "access-exclusive-queue",
         severity: Error,
+        engines: [Postgres],
         summary: "Sessions queue behind a waiting ACCESS EXCLUSIVE request (DDL stalls the table)",
     }
 }

@@ -26,6 +26,7 @@ declare_rule! {
         code: "LG402",
         name: "deadlock-in-progress",
         severity: Error,
+        engines: [Postgres, Mysql],
         summary: "Live sessions wait for each other in a cycle: a deadlock the server has not broken yet",
     }
 }

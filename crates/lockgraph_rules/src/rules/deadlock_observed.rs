@@ -1,10 +1,12 @@
 use crate::evidence::shown_statement;
 use crate::{Analysis, Rule, RuleInfo, declare_rule};
-use lockgraph_core::{Finding, Label, NodeKey, ObservedDeadlock, Suggestion};
+use lockgraph_core::{Engine, Finding, Label, NodeKey, ObservedDeadlock, Suggestion};
 
 declare_rule! {
     /// ## What it detects
-    /// A deadlock the server reported (`ERROR: deadlock detected`, SQLSTATE 40P01), explained:
+    /// A deadlock the server reported (PostgreSQL's `ERROR: deadlock detected`, SQLSTATE 40P01;
+    /// InnoDB's `LATEST DETECTED DEADLOCK` or its error log with `innodb_print_all_deadlocks`),
+    /// explained:
     /// the cycle of waits, and for every process the statements of its transaction that took the
     /// locks closing the cycle — joined from the log's statement logging. Repeats of the same
     /// deadlock (same statements, relations and modes) are grouped with a count and time span.
@@ -24,12 +26,15 @@ declare_rule! {
     /// ## How to fix
     /// Make every transaction in the cycle take its locks in one global order (lockgraph
     /// suggests one from all transactions seen in the log), or take the strongest lock first.
-    /// Enable `log_statement` (or `log_min_duration_statement = 0`) and a `log_line_prefix`
-    /// with `%p` or `%c` so that lockgraph can show the whole transactions.
+    /// On PostgreSQL, enable `log_statement` (or `log_min_duration_statement = 0`) and a
+    /// `log_line_prefix` with `%p` or `%c` so that lockgraph can show the whole transactions.
+    /// InnoDB prints only each transaction's current statement; `innodb_print_all_deadlocks = ON`
+    /// keeps every deadlock, not just the latest.
     pub struct DeadlockObserved {
         code: "LG401",
         name: "deadlock-observed",
         severity: Error,
+        engines: [Postgres, Mysql],
         summary: "The server reported a deadlock; here is the cycle and the statements behind it",
     }
 }
@@ -46,15 +51,46 @@ impl Rule for DeadlockObserved {
     }
 }
 
+/// How one engine's reports name things.
+struct Words {
+    /// What the server calls a participant (`process 5477`, `thread 12`).
+    who: &'static str,
+    /// The plural.
+    whos: &'static str,
+    /// What to turn on to see whole transactions, when only current statements are known.
+    more: &'static str,
+}
+
+fn words(engine: Engine) -> Words {
+    match engine {
+        Engine::Mysql => Words {
+            who: "thread",
+            whos: "threads",
+            more: "InnoDB reports only each transaction's current statement: the statements \
+                   that took the held locks ran earlier in the same transactions; set \
+                   innodb_print_all_deadlocks = ON to keep every deadlock, not just the latest",
+        },
+        Engine::Postgres | Engine::Sqlite => Words {
+            who: "process",
+            whos: "processes",
+            more: "only the current statements are known: enable log_statement = 'all' (or \
+                   log_min_duration_statement = 0) with %p or %c in log_line_prefix to see \
+                   whole transactions",
+        },
+    }
+}
+
 fn finding(a: &Analysis<'_>, d: &ObservedDeadlock) -> Finding {
     let show = a.options.show_literals;
+    let w = words(d.engine);
+    let who = w.who;
     let relations: Vec<String> = d.relations.iter().map(|r| r.to_string()).collect();
     let pids: Vec<String> = d.edges.iter().map(|e| e.waiter.to_string()).collect();
     let victim = d.participants.iter().find(|p| p.victim).map(|p| p.pid);
     let mut labels = vec![Label {
         location: d.location.clone(),
         message: match victim {
-            Some(v) => format!("deadlock detected; process {v} was aborted"),
+            Some(v) => format!("deadlock detected; {who} {v} was aborted"),
             None => "deadlock detected".to_string(),
         },
         primary: true,
@@ -73,12 +109,12 @@ fn finding(a: &Analysis<'_>, d: &ObservedDeadlock) -> Finding {
                     .map(|r| format!(" ({r})"))
                     .unwrap_or_default();
                 format!(
-                    "process {} waits here for {} on {}{on}, held by process {}",
+                    "{who} {} waits here for {} on {}{on}, held by {who} {}",
                     p.pid, edge.mode, edge.target, edge.blocker
                 )
             } else {
                 format!(
-                    "process {} ran this earlier in its transaction (step {})",
+                    "{who} {} ran this earlier in its transaction (step {})",
                     p.pid,
                     k + 1
                 )
@@ -94,7 +130,7 @@ fn finding(a: &Analysis<'_>, d: &ObservedDeadlock) -> Finding {
             labels.push(Label {
                 location: cur.location.clone(),
                 message: format!(
-                    "process {} was running this, waiting for {} on {}, held by process {}",
+                    "{who} {} was running this, waiting for {} on {}, held by {who} {}",
                     p.pid, edge.mode, edge.target, edge.blocker
                 ),
                 primary: false,
@@ -111,11 +147,7 @@ fn finding(a: &Analysis<'_>, d: &ObservedDeadlock) -> Finding {
     let on = crate::evidence::on_relations(&relations);
     let mut notes = Vec::new();
     if d.participants.iter().all(|p| p.statements.len() <= 1) {
-        notes.push(
-            "only the current statements are known: enable log_statement = 'all' (or \
-             log_min_duration_statement = 0) with %p or %c in log_line_prefix to see whole transactions"
-                .to_string(),
-        );
+        notes.push(w.more.to_string());
     }
     let nodes: Vec<NodeKey> = d.relations.iter().cloned().map(NodeKey::Relation).collect();
     let suggestion = (!nodes.is_empty()).then(|| {
@@ -129,7 +161,7 @@ fn finding(a: &Analysis<'_>, d: &ObservedDeadlock) -> Finding {
         code: DeadlockObserved::INFO.code,
         name: DeadlockObserved::INFO.name,
         severity: DeadlockObserved::INFO.severity,
-        message: format!("deadlock between processes {}{on}{span}", pids.join(", ")),
+        message: format!("deadlock between {} {}{on}{span}", w.whos, pids.join(", ")),
         relations,
         labels,
         fingerprint: d.signature,

@@ -49,6 +49,7 @@ declare_rule! {
         code: "LG104",
         name: "declared-order-violation",
         severity: Error,
+        engines: [Postgres, Mysql],
         summary: "A transaction locks relations against the declared lock order",
     }
 }

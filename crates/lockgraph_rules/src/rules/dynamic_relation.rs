@@ -26,6 +26,7 @@ declare_rule! {
         code: "LG903",
         name: "dynamic-relation",
         severity: Warning,
+        engines: [Postgres, Mysql, Sqlite],
         summary: "The table a statement locks is only known at run time",
     }
 }

@@ -1,6 +1,6 @@
 use crate::rules::root_blocker::{MIN_WAIT_S, blocker_finding, longest_wait};
 use crate::{Analysis, Rule, RuleInfo, declare_rule};
-use lockgraph_core::{Finding, Suggestion};
+use lockgraph_core::{Engine, Finding, Suggestion};
 
 declare_rule! {
     /// ## What it detects
@@ -26,6 +26,7 @@ declare_rule! {
         code: "LG404",
         name: "idle-in-transaction-blocker",
         severity: Error,
+        engines: [Postgres, Mysql],
         summary: "A session idle in an open transaction blocks others with the locks it holds",
     }
 }
@@ -44,11 +45,21 @@ impl Rule for IdleInTransactionBlocker {
                 continue;
             }
             let mut f = blocker_finding(g, &tree, &Self::INFO, "is idle in transaction and blocks");
+            let timeout = match s.engine {
+                Engine::Mysql => {
+                    "on MariaDB set idle_transaction_timeout for the application's user (MySQL \
+                     has only wait_timeout, which closes idle connections); in an emergency \
+                     KILL the connection"
+                }
+                Engine::Postgres | Engine::Sqlite => {
+                    "set idle_in_transaction_session_timeout for the application's role"
+                }
+            };
             f.suggestion = Some(Suggestion {
                 order: Vec::new(),
                 edits: vec![format!(
                     "commit or roll back in the code path that ran the statement shown for pid \
-                     {}; set idle_in_transaction_session_timeout for the application's role",
+                     {}; {timeout}",
                     tree.pid
                 )],
             });

@@ -39,6 +39,7 @@ declare_rule! {
         code: "LG101",
         name: "lock-order-inversion",
         severity: Error,
+        engines: [Postgres, Mysql],
         summary: "Transactions lock the same relations in opposite orders (a deadlock cycle)",
     }
 }

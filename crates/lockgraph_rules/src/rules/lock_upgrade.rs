@@ -1,6 +1,9 @@
 use crate::evidence::{describe_lock, label_at, locks_fingerprint, place_to_edit, txn_name};
 use crate::{Analysis, Rule, RuleInfo, declare_rule, repro};
-use lockgraph_core::{Finding, LockAcquisition, LockMode, LockTarget, RowLockMode, Suggestion};
+use lockgraph_core::{
+    Finding, InnoDbSx, InnoDbTableMode, LockAcquisition, LockMode, LockTarget, RowLockMode,
+    Suggestion,
+};
 
 declare_rule! {
     /// ## What it detects
@@ -32,6 +35,7 @@ declare_rule! {
         code: "LG102",
         name: "lock-upgrade",
         severity: Error,
+        engines: [Postgres, Mysql],
         summary: "A transaction strengthens a lock it holds; two concurrent runs deadlock",
     }
 }
@@ -123,9 +127,16 @@ fn finding(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Finding {
         LockMode::Row(m) => m.sql_name().to_string(),
         LockMode::Table(m) => format!("LOCK TABLE {target} IN {} MODE", m.sql_name()),
         LockMode::Advisory(_) => "the exclusive advisory lock".to_string(),
+        LockMode::InnoDbRecord(m) => match m.shared_or_exclusive {
+            InnoDbSx::X => "SELECT … FOR UPDATE".to_string(),
+            InnoDbSx::S => "SELECT … FOR SHARE".to_string(),
+        },
+        LockMode::InnoDbTable(InnoDbTableMode::X) => format!("LOCK TABLES {target} WRITE"),
+        LockMode::InnoDbTable(InnoDbTableMode::S) => format!("LOCK TABLES {target} READ"),
+        LockMode::InnoDbTable(m) => format!("the {m} table lock"),
     };
     let edit = match li.mode {
-        LockMode::Row(_) => format!(
+        LockMode::Row(_) | LockMode::InnoDbRecord(_) => format!(
             "in `{}`: take {strong} at {} instead of {} (take the strongest lock first)",
             txn.name,
             place_to_edit(li),

@@ -32,6 +32,7 @@ declare_rule! {
         code: "LG403",
         name: "root-blocker",
         severity: Warning,
+        engines: [Postgres, Mysql],
         summary: "A live session blocks others without waiting itself (root of a blocking tree)",
     }
 }

@@ -41,6 +41,7 @@ declare_rule! {
         code: "LG501",
         name: "sqlite-deferred-upgrade",
         severity: Error,
+        engines: [Sqlite],
         summary: "A deferred SQLite transaction reads then writes; two runs fail with SQLITE_BUSY at once",
     }
 }

@@ -32,6 +32,7 @@ declare_rule! {
         code: "LG502",
         name: "sqlite-lock-across-await",
         severity: Warning,
+        engines: [Sqlite],
         summary: "A SQLite transaction holds the write lock while it awaits something that is not the database",
     }
 }

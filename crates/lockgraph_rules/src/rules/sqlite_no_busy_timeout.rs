@@ -33,6 +33,7 @@ declare_rule! {
         code: "LG503",
         name: "sqlite-no-busy-timeout",
         severity: Warning,
+        engines: [Sqlite],
         summary: "A SQLite connection has a zero busy timeout where writers contend",
     }
 }

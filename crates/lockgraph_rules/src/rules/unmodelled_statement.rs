@@ -21,6 +21,7 @@ declare_rule! {
         code: "LG902",
         name: "unmodelled-statement",
         severity: Info,
+        engines: [Postgres, Mysql],
         summary: "lockgraph does not model this statement's locks",
     }
 }

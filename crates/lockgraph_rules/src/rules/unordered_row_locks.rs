@@ -33,6 +33,7 @@ declare_rule! {
         code: "LG103",
         name: "unordered-row-locks",
         severity: Warning,
+        engines: [Postgres, Mysql],
         summary: "Several rows of one table are locked in an order that is not fixed",
     }
 }

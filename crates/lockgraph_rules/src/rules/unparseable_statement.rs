@@ -22,6 +22,7 @@ declare_rule! {
         code: "LG901",
         name: "unparseable-statement",
         severity: Warning,
+        engines: [Postgres, Mysql],
         summary: "The SQL parser rejected a statement; its locks may be incomplete",
     }
 }

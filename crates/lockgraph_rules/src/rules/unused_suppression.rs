@@ -26,6 +26,7 @@ declare_rule! {
         code: "LG904",
         name: "unused-suppression",
         severity: Warning,
+        engines: [Postgres, Mysql, Sqlite],
         summary: "A suppression comment silences no finding",
     }
 }

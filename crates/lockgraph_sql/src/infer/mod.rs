@@ -13,6 +13,8 @@ mod ddl;
 mod fallback;
 /// Implicit foreign-key locks: checks on parents, actions on children.
 mod fk;
+/// MySQL/MariaDB statements → InnoDB locks, from the same walk.
+mod innodb;
 /// Lock accumulator.
 mod locks;
 /// The AST walker for queries and DML.
@@ -25,10 +27,11 @@ use lockgraph_core::{
     Schema, TableLockMode,
 };
 use rustc_hash::FxHashMap;
-use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::dialect::{Dialect, PostgreSqlDialect};
 use sqlparser::parser::Parser;
 use std::sync::Arc;
 
+pub use innodb::{infer_statement_innodb, redact_mysql, reinfer_innodb};
 pub(crate) use locks::Locks;
 pub(crate) use walk::{ident, last_ident, relation_name};
 
@@ -211,7 +214,12 @@ const MAX_OPERATORS: usize = 10_000;
 
 /// Infers from a template (literals still as markers).
 fn infer_prepared(p: &Prepared, schema: &Schema) -> Inference {
-    let mut inf = infer_template(p, schema);
+    infer_prepared_in(p, schema, &PostgreSqlDialect {})
+}
+
+/// [`infer_prepared`], parsing with `dialect`.
+fn infer_prepared_in(p: &Prepared, schema: &Schema, dialect: &dyn Dialect) -> Inference {
+    let mut inf = infer_template(p, schema, dialect);
     if p.unterminated && inf.problem.is_none() {
         inf.problem = Some((
             DiagnosticKind::UnparseableStatement,
@@ -221,7 +229,9 @@ fn infer_prepared(p: &Prepared, schema: &Schema) -> Inference {
     inf
 }
 
-fn infer_template(p: &Prepared, schema: &Schema) -> Inference {
+/// Classifies and walks a template, parsing it with `dialect` (PostgreSQL's; the InnoDB
+/// inference passes a MySQL-tolerant one).
+fn infer_template(p: &Prepared, schema: &Schema, dialect: &dyn Dialect) -> Inference {
     let tokens = tokenize(&p.template);
     if tokens.is_empty() {
         return Inference::none(StatementKind::Other);
@@ -243,7 +253,7 @@ fn infer_template(p: &Prepared, schema: &Schema) -> Inference {
             p.operators
         ))
     } else {
-        Parser::new(&PostgreSqlDialect {})
+        Parser::new(dialect)
             .try_with_sql(&p.template)
             .and_then(|mut parser| parser.parse_statements())
             .map_err(|e| parser_message(&e.to_string()))
