@@ -1,7 +1,13 @@
-//! SQLite: `lockgraph check` on `samples/sqlite-app` reports the deferred upgrade (LG501)
-//! and the write lock held across an awaited HTTP call (LG502) at the sample's lines, and the
-//! fixed sample reports nothing; PostgreSQL rules stay off SQLite code and SQLite rules off
-//! PostgreSQL code; the driver's transaction semantics and busy-timeout defaults are respected.
+//! Engines in `lockgraph check`.
+//!
+//! SQLite: `samples/sqlite-app` reports the deferred upgrade (LG501) and the write lock held
+//! across an awaited HTTP call (LG502) at the sample's lines, and the fixed sample reports
+//! nothing; PostgreSQL rules stay off SQLite code and SQLite rules off PostgreSQL code; the
+//! driver's transaction semantics and busy-timeout defaults are respected.
+//!
+//! MySQL: `samples/mysql-app` gets InnoDB's locks (its foreign-key check's `S,REC_NOT_GAP`
+//! upgraded by an `UPDATE`: LG102, which PostgreSQL's model does not report); the engine comes
+//! from the driver, else `[[engines]]`, `--engine` / `engine`, in that order.
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
@@ -360,4 +366,111 @@ fn sample_upgrade_fails_on_real_sqlite_and_the_fix_completes() {
         .query_row("SELECT qty FROM stock WHERE sku = '1'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(qty, 100 - 1 - 2, "the first pair's A, then both fixed runs");
+}
+
+#[test]
+fn mysql_sample_gets_innodb_locks() {
+    let (exit, v) = check_json(&root(), &["samples/mysql-app"]);
+    assert_eq!(exit, 1, "{v:#}");
+    assert_eq!(codes(&v), ["LG102", "LG103"], "{v:#}");
+    let lg102 = labels(&v, "LG102");
+    // The INSERT (line 18) and the UPDATE (line 21) of `charge`.
+    let lines: Vec<(&str, u64)> = lg102.iter().map(|l| (l.0.as_str(), l.1)).collect();
+    assert_eq!(
+        lines,
+        [
+            ("samples/mysql-app/payments.py", 18),
+            ("samples/mysql-app/payments.py", 21)
+        ]
+    );
+    let message = v["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("from S,REC_NOT_GAP to X,REC_NOT_GAP"),
+        "{message}"
+    );
+    // The fix: no finding.
+    let (exit, v) = check_json(&root(), &["samples/mysql-app-fixed"]);
+    assert_eq!((exit, codes(&v)), (0, Vec::<String>::new()), "{v:#}");
+}
+
+/// The sample without its driver import and without `ENGINE=InnoDB`: nothing names an engine,
+/// so it is PostgreSQL (the FK check's KEY SHARE does not conflict with a non-key UPDATE: no
+/// LG102) until `--engine`, `engine` or `[[engines]]` says MySQL.
+#[test]
+fn configured_engine_decides_when_nothing_names_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = std::fs::read_to_string(root().join("samples/mysql-app/payments.py"))
+        .unwrap()
+        .replace("import pymysql\n", "")
+        .replace("pymysql.connect", "driver.connect");
+    let schema = std::fs::read_to_string(root().join("samples/mysql-app/schema.sql"))
+        .unwrap()
+        .replace(" ENGINE=InnoDB", "")
+        .replace("  KEY ledger_account (account_id),\n", "")
+        .replace(" AUTO_INCREMENT", "");
+    write(dir.path(), "payments.py", &code);
+    write(dir.path(), "schema.sql", &schema);
+    let lg102 = |v: &serde_json::Value| codes(v).iter().any(|c| c == "LG102");
+
+    let (_, v) = check_json(dir.path(), &["."]);
+    assert!(!lg102(&v), "PostgreSQL by default: {v:#}");
+    let (_, v) = check_json(dir.path(), &[".", "--engine", "mysql"]);
+    assert!(lg102(&v), "--engine mysql: {v:#}");
+    let (_, v) = check_json(dir.path(), &[".", "--engine", "MariaDB"]);
+    assert!(lg102(&v), "--engine MariaDB: {v:#}");
+
+    // The configuration file: `[[engines]]` for the Python file.
+    write(
+        dir.path(),
+        "lockgraph.toml",
+        "[[engines]]\npaths = [\"*.py\"]\nengine = \"mysql\"\n",
+    );
+    let with_config = || -> serde_json::Value {
+        let out = Command::cargo_bin("lockgraph")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["check", ".", "--format", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let v = with_config();
+    assert!(lg102(&v), "[[engines]]: {v:#}");
+
+    // A driver import wins over `engine`: the same code importing psycopg is PostgreSQL.
+    write(dir.path(), "lockgraph.toml", "engine = \"mysql\"\n");
+    write(
+        dir.path(),
+        "payments.py",
+        &format!("import psycopg\n{code}"),
+    );
+    let v = with_config();
+    assert!(!lg102(&v), "psycopg import: {v:#}");
+
+    // A bad engine name is a usage error.
+    let out = Command::cargo_bin("lockgraph")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", ".", "--no-config", "--engine", "oracle"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`oracle` is not an engine"));
+}
+
+/// An SQL file has no driver: `--engine sqlite` makes its read-then-write transaction a
+/// deferred upgrade (LG501) instead of PostgreSQL row locks.
+#[test]
+fn sql_files_follow_the_configured_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "restock.sql",
+        "BEGIN;\nSELECT qty FROM stock WHERE sku = 'a';\n\
+         UPDATE stock SET qty = qty + 1 WHERE sku = 'a';\nCOMMIT;\n",
+    );
+    let (_, v) = check_json(dir.path(), &[".", "--engine", "sqlite"]);
+    assert_eq!(codes(&v), ["LG501"], "{v:#}");
+    let (_, v) = check_json(dir.path(), &["."]);
+    assert!(!codes(&v).iter().any(|c| c.starts_with("LG5")), "{v:#}");
 }
