@@ -40,11 +40,13 @@ pub enum Command {
     /// locks each statement really took (from pg_locks), compared with static inference.
     Trace(crate::trace::TraceArgs),
     /// Run a reproduction script (written by `check --emit-repro`) against a database and report
-    /// whether PostgreSQL raised a deadlock (40P01). Works in a scratch schema it drops afterwards.
+    /// whether the server raised a deadlock (PostgreSQL: 40P01; MySQL/MariaDB: error 1213). Works
+    /// in a scratch schema (PostgreSQL) or database (MySQL) it drops afterwards.
     Repro {
         /// The script.
         file: PathBuf,
-        /// Connection string or URL of a database you own (never production).
+        /// Connection string or URL of a database you own (never production): `postgres://…`
+        /// for PostgreSQL scripts, `mysql://…` for MySQL/MariaDB scripts (`-- engine: mysql`).
         #[arg(long, env = "DATABASE_URL")]
         url: String,
     },

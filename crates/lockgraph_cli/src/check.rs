@@ -372,7 +372,15 @@ fn emit_repros(dir: &std::path::Path, findings: &[Finding]) -> anyhow::Result<()
         if let Some(repro) = &f.repro {
             let path = dir.join(format!("{}-{}.sql", f.code, f.fingerprint.to_hex()));
             let header = format!("-- {} {}: {}\n", f.code, f.name, f.message);
-            std::fs::write(&path, header + &lockgraph_pg::format_script(repro))
+            // Each script names its engine (`-- engine: …`): `lockgraph repro` picks the runner
+            // by it and refuses a URL of the other server.
+            let script = match repro.engine {
+                lockgraph_core::Engine::Mysql => lockgraph_mysql::format_script(repro),
+                lockgraph_core::Engine::Postgres | lockgraph_core::Engine::Sqlite => {
+                    lockgraph_pg::format_script(repro)
+                }
+            };
+            std::fs::write(&path, header + &script)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }

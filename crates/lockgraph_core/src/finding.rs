@@ -107,6 +107,10 @@ pub struct Repro {
     pub steps: Vec<ReproStep>,
     /// Number of sessions.
     pub sessions: usize,
+    /// The server the script is written for: its SQL dialect, and the runner that plays it
+    /// (`lockgraph_pg` for PostgreSQL, `lockgraph_mysql` for MySQL/MariaDB).
+    #[serde(default)]
+    pub engine: crate::Engine,
 }
 
 /// A problem found by a rule.

@@ -53,6 +53,8 @@ pub mod observed;
 pub mod outcome;
 /// Tables, keys, foreign keys.
 pub mod schema;
+/// The reproduction script format (markers; each engine splits statements its own way).
+pub mod script;
 /// Inline suppression comments.
 pub mod suppression;
 /// Lock targets and graph nodes.
@@ -74,6 +76,7 @@ pub use mode::{
 pub use observed::{DeadlockEdge, DeadlockParticipant, LockWait, ObservedDeadlock, WaitOutcome};
 pub use outcome::{DeadlockSeen, ReproOutcome, StepError, StepResult};
 pub use schema::{Column, ForeignKey, ReferentialAction, Schema, Table};
+pub use script::{ScriptError, ScriptPiece, read_script, script_engine, write_sections};
 pub use suppression::Suppression;
 pub use target::{KeyPredicate, LockTarget, NodeKey, RelationName, is_plain_ident, quote_ident};
 pub use transaction::{

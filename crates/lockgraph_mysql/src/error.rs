@@ -6,7 +6,7 @@
 
 use thiserror::Error;
 
-/// Errors from reading a URL, connecting, or reading the lock tables.
+/// Errors from reading a URL, connecting, reading the lock tables, or running a reproduction.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -41,6 +41,46 @@ pub enum Error {
         /// The server, without the password.
         target: String,
         /// Why, and what to do.
+        reason: String,
+    },
+
+    /// A reproduction cannot run as given: no steps, a step in a session that does not exist,
+    /// or a script written for another engine.
+    #[error("invalid reproduction: {0}")]
+    InvalidRepro(String),
+
+    /// A statement of a reproduction's setup failed.
+    #[error("{target}: setup statement {index} failed: {reason} (`{statement}`)")]
+    Setup {
+        /// The server, without the password.
+        target: String,
+        /// 1-based index of the statement in the setup.
+        index: usize,
+        /// The statement's first line.
+        statement: String,
+        /// The server's message.
+        reason: String,
+    },
+
+    /// A reproduction script could not be read.
+    #[error("line {line}: {message}")]
+    Script {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A reproduction's scratch database could not be dropped.
+    #[error(
+        "{target}: could not drop the scratch database `{database}`: {reason}; drop it by hand"
+    )]
+    Cleanup {
+        /// The server, without the password.
+        target: String,
+        /// The scratch database.
+        database: String,
+        /// The server's message.
         reason: String,
     },
 }

@@ -31,6 +31,15 @@
 //! MySQL 8.0 reference manual and tested only on rows shaped like its examples (no MySQL server
 //! here): treat it as untested against a real MySQL.
 //!
+//! Reproductions:
+//!
+//! - [`run_repro`] / [`run_repro_on`]: play a [`Repro`] written for InnoDB (from a finding on
+//!   MySQL code, or read back with [`parse_script`]) in a scratch database, one connection and
+//!   thread per session, and return the same [`ReproOutcome`] as `lockgraph_pg`'s runner, with
+//!   the [`DeadlockSeen`] when InnoDB rolled a session back with error 1213
+//!   ([`DEADLOCK_ERROR`]). [`format_script`] writes a [`Repro`] as a script for `mysql` client
+//!   sessions (what `lockgraph check --emit-repro DIR` writes for MySQL findings).
+//!
 //! ```no_run
 //! let snapshot = lockgraph_mysql::snapshot("mysql://root@127.0.0.1:3306/test")?;
 //! for b in &snapshot.blocked_by {
@@ -64,10 +73,17 @@ mod assemble;
 mod error;
 /// The read-only session and its queries.
 mod read;
+/// The reproduction runner.
+pub mod repro;
+/// Reproduction scripts for the `mysql` client: format and parse.
+pub mod script;
 /// [`Target`] and [`is_mysql_url`].
 mod target;
 
 pub use error::Error;
+pub use lockgraph_core::{DeadlockSeen, Repro, ReproOutcome, ReproStep, StepError, StepResult};
+pub use repro::{DEADLOCK_ERROR, DEADLOCK_SQLSTATE, ReproOptions, run_repro, run_repro_on};
+pub use script::{format_script, parse_script};
 pub use target::{Target, is_mysql_url};
 
 use lockgraph_core::LockSnapshot;

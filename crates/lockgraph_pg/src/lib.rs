@@ -47,6 +47,7 @@
 //!         step(2, "UPDATE a SET id = id WHERE id = 1"), // closes the cycle
 //!     ],
 //!     sessions: 2,
+//!     ..Repro::default()
 //! };
 //! let outcome = run_repro_blocking(&spec, &repro, &ReproOptions::default())?;
 //! if let Some(d) = &outcome.deadlock {

@@ -24,6 +24,7 @@ use crate::connect::query_error;
 use crate::session::{Session, quote_ident};
 use crate::{ConnectionSpec, Error, runtime};
 use lockgraph_core::Repro;
+pub use lockgraph_core::{DeadlockSeen, ReproOutcome, StepError, StepResult};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
@@ -59,57 +60,6 @@ impl Default for ReproOptions {
             schema_prefix: "lockgraph_repro_".to_string(),
         }
     }
-}
-
-/// What happened when a [`Repro`] ran.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReproOutcome {
-    /// The first step (in step order) that failed with SQLSTATE 40P01, if any.
-    pub deadlock: Option<DeadlockSeen>,
-    /// Every step ran and none failed (no deadlock, no timeout, no other error).
-    pub completed: bool,
-    /// One result per step, in step order.
-    pub steps: Vec<StepResult>,
-}
-
-/// The statement PostgreSQL chose as the deadlock victim.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeadlockSeen {
-    /// 1-based session number.
-    pub session: usize,
-    /// 0-based index into `Repro::steps`.
-    pub step_index: usize,
-    /// The server's message (`deadlock detected`).
-    pub message: String,
-    /// The server's DETAIL: the wait-for cycle (`Process 1 waits for ShareLock on transaction …`).
-    pub detail: Option<String>,
-}
-
-/// What one step did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StepResult {
-    /// 1-based session number.
-    pub session: usize,
-    /// The statement.
-    pub sql: String,
-    /// The monitor saw the statement waiting for a lock.
-    pub blocked: bool,
-    /// The step was issued while its session was still waiting on an earlier statement, so it
-    /// ran later, once the session was free (as psql runs what is typed while it waits).
-    pub deferred: bool,
-    /// The server's error, if the statement failed.
-    pub error: Option<StepError>,
-}
-
-/// A statement's failure as the server reported it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StepError {
-    /// SQLSTATE, e.g. `40P01`.
-    pub sqlstate: String,
-    /// Primary message.
-    pub message: String,
-    /// DETAIL, if any.
-    pub detail: Option<String>,
 }
 
 /// Runs `repro` against the server `spec` points at, in a scratch schema that is dropped
@@ -165,6 +115,12 @@ pub fn run_repro_blocking(
 }
 
 fn validate(repro: &Repro, opts: &ReproOptions) -> Result<(), Error> {
+    if repro.engine != lockgraph_core::Engine::Postgres {
+        return Err(Error::InvalidRepro(format!(
+            "the script is written for {}, not PostgreSQL",
+            repro.engine
+        )));
+    }
     if repro.steps.is_empty() {
         return Err(Error::InvalidRepro("no steps".to_string()));
     }
@@ -258,20 +214,9 @@ impl<'a> Runner<'a> {
         let result = self.play().await;
         self.shutdown().await;
         result?;
-        let deadlock = self.results.iter().enumerate().find_map(|(i, r)| {
-            let e = r.error.as_ref()?;
-            (e.sqlstate == DEADLOCK_SQLSTATE).then(|| DeadlockSeen {
-                session: r.session,
-                step_index: i,
-                message: e.message.clone(),
-                detail: e.detail.clone(),
-            })
-        });
-        Ok(ReproOutcome {
-            deadlock,
-            completed: self.results.iter().all(|r| r.error.is_none()),
-            steps: self.results,
-        })
+        Ok(ReproOutcome::from_steps(self.results, |e| {
+            e.sqlstate == DEADLOCK_SQLSTATE
+        }))
     }
 
     /// Setup, sessions, steps, and waiting for what is still running.
@@ -441,6 +386,7 @@ impl<'a> Runner<'a> {
                 Some(db) => {
                     self.results[i].error = Some(StepError {
                         sqlstate: db.code().code().to_string(),
+                        code: None,
                         message: db.message().to_string(),
                         detail: db.detail().map(str::to_string),
                     });
@@ -532,9 +478,18 @@ mod tests {
             setup: vec![],
             steps: vec![step(3, "SELECT 1")],
             sessions: 2,
+            ..Repro::default()
         };
         let msg = validate(&bad, &opts).unwrap_err().to_string();
         assert!(msg.contains("step 1 is in session 3"), "{msg}");
+        let mysql = Repro {
+            steps: vec![step(1, "SELECT 1")],
+            sessions: 1,
+            engine: lockgraph_core::Engine::Mysql,
+            ..Repro::default()
+        };
+        let msg = validate(&mysql, &opts).unwrap_err().to_string();
+        assert!(msg.contains("written for MySQL/InnoDB"), "{msg}");
         let ok = Repro {
             steps: vec![step(2, "SELECT 1")],
             sessions: 2,

@@ -2,7 +2,8 @@
 //! and read back so `lockgraph repro FILE` can run it later.
 //!
 //! The format is plain SQL; everything lockgraph needs is in `--` marker comments, which psql
-//! ignores:
+//! ignores (the markers are `lockgraph_core::script`'s, shared with MySQL's scripts; the header
+//! says `-- engine: postgres`):
 //!
 //! ```sql
 //! -- (header comments: how to run it)
@@ -31,8 +32,8 @@
 //! one of the markers above — any other `-- [...]` is an error, to catch typos.
 
 use crate::Error;
-use crate::split::{Piece, split};
-use lockgraph_core::{Location, Repro, ReproStep};
+use crate::split::split;
+use lockgraph_core::{Engine, Repro};
 use std::fmt::Write as _;
 
 /// Writes `repro` as a psql-readable script: header comments on how to run it by hand, the
@@ -45,6 +46,7 @@ pub fn format_script(repro: &Repro) -> String {
         out,
         "\
 -- lockgraph reproduction script
+-- engine: postgres
 --
 -- Makes the predicted lock conflict happen on a real PostgreSQL server, using {n} sessions.
 --
@@ -64,32 +66,9 @@ pub fn format_script(repro: &Repro) -> String {
 --      ERROR: deadlock detected (SQLSTATE 40P01).
 --   5. Afterwards, ROLLBACK in every session and drop what the setup created.
 --
--- sessions: {n}
 "
     );
-    out.push_str("\n-- [setup]\n");
-    for sql in &repro.setup {
-        push_statement(&mut out, sql);
-    }
-    out.push_str("\n-- [steps]\n");
-    let mut previous = None;
-    for step in &repro.steps {
-        if previous.is_some_and(|p| p != step.session) {
-            out.push('\n');
-        }
-        previous = Some(step.session);
-        let _ = write!(out, "-- [session {}]", step.session);
-        if let Some(origin) = &step.origin
-            && !origin.path.chars().any(char::is_control)
-        {
-            let _ = write!(out, " from {origin}");
-        }
-        out.push('\n');
-        if step.expect_block {
-            out.push_str("-- (blocks)\n");
-        }
-        push_statement(&mut out, &step.sql);
-    }
+    lockgraph_core::write_sections(&mut out, repro, push_statement);
     out
 }
 
@@ -103,158 +82,26 @@ fn push_statement(out: &mut String, sql: &str) {
     out.push_str(";\n");
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Section {
-    Header,
-    Setup,
-    Steps,
-}
-
 /// Reads a script written by [`format_script`] (or by hand in the same format) back into a
-/// [`Repro`]. Errors carry the 1-based line.
+/// [`Repro`]. Errors carry the 1-based line; a script whose `-- engine:` names another engine is
+/// an error.
 pub fn parse_script(text: &str) -> Result<Repro, Error> {
     let pieces = split(text).map_err(|e| Error::Script {
         line: e.line,
         message: e.message,
     })?;
-    let err = |line: usize, message: String| Error::Script { line, message };
-    let mut repro = Repro::default();
-    let mut section = Section::Header;
-    let mut declared: Option<(usize, usize)> = None;
-    let mut session: Option<usize> = None;
-    let mut origin: Option<Location> = None;
-    let mut blocks_at: Option<usize> = None;
-    for piece in pieces {
-        match piece {
-            Piece::Comment { line, text } => {
-                let t = text.trim();
-                if t == "[setup]" {
-                    if section != Section::Header {
-                        return Err(err(
-                            line,
-                            "`-- [setup]` must come once, before `-- [steps]`".into(),
-                        ));
-                    }
-                    section = Section::Setup;
-                } else if t == "[steps]" {
-                    if section == Section::Steps {
-                        return Err(err(line, "second `-- [steps]` marker".into()));
-                    }
-                    section = Section::Steps;
-                } else if let Some(rest) = t.strip_prefix("[session") {
-                    if section != Section::Steps {
-                        return Err(err(
-                            line,
-                            "`-- [session N]` marker before `-- [steps]`".into(),
-                        ));
-                    }
-                    let (n, from) = parse_session_marker(rest).map_err(|m| err(line, m))?;
-                    session = Some(n);
-                    origin = from;
-                } else if t == "(blocks)" {
-                    if section != Section::Steps {
-                        return Err(err(line, "`-- (blocks)` before `-- [steps]`".into()));
-                    }
-                    blocks_at = Some(line);
-                } else if let Some(rest) = t.strip_prefix("sessions:") {
-                    let n = rest
-                        .trim()
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| {
-                            err(line, format!("invalid session count `{}`", rest.trim()))
-                        })?;
-                    declared = Some((n, line));
-                } else if t.starts_with('[') {
-                    return Err(err(
-                        line,
-                        format!(
-                            "unknown marker `-- {t}` (expected [setup], [steps] or [session N])"
-                        ),
-                    ));
-                }
-            }
-            Piece::Statement { line, text } => match section {
-                Section::Header => {
-                    return Err(err(
-                        line,
-                        "statement outside a section (put `-- [setup]` or `-- [steps]` above it)"
-                            .into(),
-                    ));
-                }
-                Section::Setup => repro.setup.push(text.to_string()),
-                Section::Steps => {
-                    let Some(s) = session else {
-                        return Err(err(
-                            line,
-                            "step without a `-- [session N]` marker above it".into(),
-                        ));
-                    };
-                    repro.steps.push(ReproStep {
-                        session: s,
-                        sql: text.to_string(),
-                        origin: origin.take(),
-                        expect_block: blocks_at.take().is_some(),
-                    });
-                }
-            },
+    lockgraph_core::read_script(&pieces, text.lines().count(), Engine::Postgres).map_err(|e| {
+        Error::Script {
+            line: e.line,
+            message: e.message,
         }
-    }
-    if let Some(line) = blocks_at {
-        return Err(err(
-            line,
-            "`-- (blocks)` is not followed by a statement".into(),
-        ));
-    }
-    if repro.steps.is_empty() {
-        return Err(err(
-            text.lines().count().max(1),
-            "no steps (expected statements under `-- [steps]`)".into(),
-        ));
-    }
-    let used = repro.steps.iter().map(|s| s.session).max().unwrap_or(0);
-    repro.sessions = match declared {
-        Some((n, line)) if n < used => {
-            return Err(err(
-                line,
-                format!("`sessions: {n}` but a step uses session {used}"),
-            ));
-        }
-        Some((n, _)) => n,
-        None => used,
-    };
-    Ok(repro)
-}
-
-/// Parses what follows `[session` in a marker: ` N]` and an optional ` from PATH:LINE`.
-fn parse_session_marker(rest: &str) -> Result<(usize, Option<Location>), String> {
-    let (num, after) = rest
-        .split_once(']')
-        .ok_or_else(|| "unterminated `[session N]` marker".to_string())?;
-    let n = num
-        .trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("invalid session number `{}`", num.trim()))?;
-    let after = after.trim();
-    if after.is_empty() {
-        return Ok((n, None));
-    }
-    let bad = || format!("expected `from PATH:LINE` after `[session {n}]`, found `{after}`");
-    let from = after.strip_prefix("from ").ok_or_else(bad)?.trim();
-    let (path, line) = from.rsplit_once(':').ok_or_else(bad)?;
-    let line = line.parse::<u32>().map_err(|_| bad())?;
-    if path.is_empty() {
-        return Err(bad());
-    }
-    Ok((n, Some(Location::new(path, line))))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lockgraph_core::{Location, ReproStep};
 
     fn step(session: usize, sql: &str, expect_block: bool) -> ReproStep {
         ReproStep {
@@ -289,6 +136,7 @@ mod tests {
                 step(2, "COMMIT", false),
             ],
             sessions: 2,
+            ..Repro::default()
         }
     }
 

@@ -2,15 +2,8 @@
 //! them: `;` ends a statement except inside `'…'` (and `E'…'` with backslash escapes), `"…"`,
 //! `$tag$…$tag$`, `-- …` and (nested) `/* … */`.
 
-/// A piece of script text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Piece<'a> {
-    /// A `--` comment outside any statement: the text after `--`, and its 1-based line.
-    Comment { line: usize, text: &'a str },
-    /// A statement without its `;`, trimmed, and the 1-based line where it starts. Comments
-    /// inside it are kept.
-    Statement { line: usize, text: &'a str },
-}
+/// A piece of script text (`lockgraph_core`'s, shared with MySQL's scripts).
+pub(crate) use lockgraph_core::ScriptPiece as Piece;
 
 /// Where and why the text could not be split (an unterminated quote or comment).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -579,6 +579,7 @@ fn cluster_verify_full_accepts_the_right_ca_and_host_name() {
             },
         ],
         sessions: 2,
+        ..Repro::default()
     };
     let outcome = run_repro_blocking(&spec, &repro, &ReproOptions::default()).unwrap();
     assert!(

@@ -125,6 +125,7 @@ fn classic_inversion_deadlocks() {
             step(2, "COMMIT"),
         ],
         sessions: 2,
+        ..Repro::default()
     };
     let outcome = run(&spec, &repro, &opts);
     let deadlock = outcome.deadlock.as_ref().expect("a deadlock is reported");
@@ -168,6 +169,7 @@ fn fixed_order_completes_with_a_blocked_step() {
             step(2, "COMMIT"),
         ],
         sessions: 2,
+        ..Repro::default()
     };
     let outcome = run(&spec, &repro, &opts);
     assert_eq!(outcome.deadlock, None, "{outcome:#?}");
@@ -201,6 +203,7 @@ fn share_lock_upgrade_deadlocks() {
             step(2, "COMMIT"),
         ],
         sessions: 2,
+        ..Repro::default()
     };
     let outcome = run(&spec, &repro, &opts);
     let deadlock = outcome.deadlock.as_ref().expect("a deadlock is reported");
@@ -225,6 +228,7 @@ fn setup_error_is_an_error_and_the_schema_is_dropped() {
         ],
         steps: vec![step(1, "SELECT 1")],
         sessions: 1,
+        ..Repro::default()
     };
     let err = run_repro_blocking(&spec, &repro, &opts).expect_err("setup fails");
     assert!(matches!(err, Error::Setup { index: 2, .. }), "{err:?}");
@@ -255,6 +259,7 @@ fn steps_run_in_the_scratch_schema_and_errors_are_results() {
             ),
         ],
         sessions: 2,
+        ..Repro::default()
     };
     let outcome = run(&spec, &repro, &opts);
     assert_eq!(outcome.steps[0].error, None);

@@ -6,25 +6,40 @@
 //!    appropriate values for other `NOT NULL` columns, parent rows first for foreign keys;
 //! 2. **phase one** — each session begins its transaction and runs up to the lock it will hold;
 //! 3. **phase two** — each session runs on to the lock that the next session holds; every step
-//!    but the last blocks, and the last closes the cycle, so the server reports SQLSTATE 40P01.
+//!    but the last blocks, and the last closes the cycle, so the server reports the deadlock
+//!    (PostgreSQL: SQLSTATE 40P01; MySQL/MariaDB: error 1213, SQLSTATE 40001).
 //!
-//! Placeholders (`$1`) are bound to `'1'` (an untyped literal, so it fits integer, text and
-//! boolean columns alike; `= ANY($1)` gets `'{1}'`) so that both sessions lock the same rows —
-//! except where two runs of one transaction must lock two different rows (LG103): there the
-//! key placeholder of the second row is bound to `'2'` ([`Bind`]).
+//! The script is written for the engine of its transactions (`Repro::engine`): all of them
+//! must run on one engine, and only engines with a runner get one (PostgreSQL, MySQL/MariaDB;
+//! never SQLite). What differs between engines is one row of a small table (`Dialect`): how a
+//! transaction begins, which DDL is replayed, how a seed row is inserted without failing on an
+//! existing one, how identifiers are quoted, how placeholders are bound, and the values of
+//! seeded columns. The DDL is replayed as the input wrote it, so a MySQL script creates its
+//! tables with MySQL's syntax; DDL of transactions on another engine is left out.
+//!
+//! Placeholders are bound so that both sessions lock the same rows — except where two runs of
+//! one transaction must lock two different rows (LG103): there the key placeholder of the second
+//! row gets value `2` (`Bind`). On PostgreSQL a value is the untyped literal `'1'` (it fits
+//! integer, text and boolean columns alike; `= ANY($1)` gets `'{1}'`); on MySQL the driver's
+//! `%s`, `%(name)s` and `?` are bound too, with a literal that fits the column
+//! (`mysql` module).
+
+/// MySQL/MariaDB placeholders, literals and seed values.
+mod mysql;
 
 use crate::Analysis;
 use crate::evidence::statement_index;
 use lockgraph_core::{
-    LockTarget, RelationName, Repro, ReproStep, Schema, Statement, Transaction, TransactionKind,
-    quote_ident,
+    Engine, InnoDbSx, LockAcquisition, LockMode, LockTarget, RelationName, Repro, ReproStep,
+    Schema, Statement, Transaction, TransactionKind, quote_ident,
 };
 use lockgraph_graph::Cycle;
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, LazyLock};
 
-/// Values for placeholders: `'1'` unless overridden (`$3` → `'2'`).
+/// Values for placeholders: `1` unless overridden (`$3` → `2`); each [`Dialect`] turns the
+/// value into a literal.
 #[derive(Default)]
 struct Bind {
     overrides: Vec<(String, String)>,
@@ -36,6 +51,78 @@ impl Bind {
             .iter()
             .find(|(p, _)| p == placeholder)
             .map_or("1", |(_, v)| v.as_str())
+    }
+}
+
+/// What differs between the engines' scripts.
+struct Dialect {
+    engine: Engine,
+    /// The step that opens a transaction.
+    begin: &'static str,
+    /// First keywords of the input's statements replayed as setup DDL.
+    ddl: &'static [&'static str],
+    /// A seed row's insert up to the table name, between the column list and the values, and
+    /// after the values: together, an insert that does nothing when the row exists.
+    seed: [&'static str; 3],
+    /// Quotes one part of a dotted name.
+    quote: fn(&str) -> String,
+    /// A statement as it can be run: trailing semicolon dropped, placeholders bound (with the
+    /// types of the columns they meet, where the engine needs them).
+    bind: fn(&str, &Bind, &mysql::ColumnTypes<'_>) -> String,
+    /// The literal for placeholder value `n` in a column of a type (if known).
+    literal: fn(&str, Option<&str>) -> String,
+    /// A value of a data type for a seeded row's other columns (relation, row number).
+    dummy: fn(&str, &str, usize) -> Option<String>,
+}
+
+/// PostgreSQL.
+static POSTGRES: Dialect = Dialect {
+    engine: Engine::Postgres,
+    begin: "BEGIN",
+    ddl: &["CREATE", "ALTER", "COMMENT"],
+    seed: [
+        "INSERT INTO",
+        "OVERRIDING SYSTEM VALUE VALUES",
+        " ON CONFLICT DO NOTHING",
+    ],
+    quote: quote_ident,
+    bind: |text, bind, _| runnable_with(text, bind),
+    literal: |n, _| format!("'{n}'"),
+    dummy: dummy_value,
+};
+
+/// MySQL and MariaDB (InnoDB).
+static MYSQL: Dialect = Dialect {
+    engine: Engine::Mysql,
+    begin: "START TRANSACTION",
+    ddl: &["CREATE", "ALTER"],
+    seed: ["INSERT IGNORE INTO", "VALUES", ""],
+    quote: |ident| format!("`{}`", ident.replace('`', "``")),
+    bind: mysql::bind,
+    literal: mysql::literal,
+    dummy: mysql::dummy_value,
+};
+
+impl Dialect {
+    /// The dialect of transactions that all run on one engine with a runner.
+    fn of(txns: &[&Transaction]) -> Option<&'static Dialect> {
+        let engine = txns.first()?.engine;
+        if txns.iter().any(|t| t.engine != engine) {
+            return None;
+        }
+        match engine {
+            Engine::Postgres => Some(&POSTGRES),
+            Engine::Mysql => Some(&MYSQL),
+            Engine::Sqlite => None,
+        }
+    }
+
+    fn relation(&self, r: &RelationName) -> String {
+        r.as_str()
+            .split('.')
+            .map(self.quote)
+            .collect::<Vec<_>>()
+            .join(".")
     }
 }
 
@@ -68,7 +155,7 @@ pub fn for_cycle(a: &Analysis<'_>, cycle: &Cycle) -> Option<Repro> {
             second,
         });
     }
-    assemble(a, plans, &Bind::default())
+    assemble(a, plans, Bind::default())
 }
 
 /// Two runs of one transaction that both take lock `i`, then both ask for the stronger lock `j`.
@@ -79,7 +166,7 @@ pub fn for_upgrade(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Option<Rep
         first: (0..=si).collect(),
         second: (si + 1..=sj).collect(),
     };
-    assemble(a, vec![plan(), plan()], &Bind::default())
+    assemble(a, vec![plan(), plan()], Bind::default())
 }
 
 /// Transaction `t` and the statement indices of its locks `i` and `j`, when `i`'s comes first.
@@ -135,33 +222,26 @@ pub fn for_unordered_pair(a: &Analysis<'_>, t: usize, i: usize, j: usize) -> Opt
             .map(|k| (k, "2".to_string()))
             .collect(),
     };
-    assemble(a, vec![first, second], &bind)
+    assemble(a, vec![first, second], bind)
 }
 
 /// The round-robin interleaving of whole transactions: every session begins, then the sessions
 /// take turns running one statement each. This is the schedule that deadlocks an inversion of
 /// equal-length transactions, so running it against the *fixed* transactions shows the fix holds.
 pub fn interleaved(a: &Analysis<'_>, txns: &[usize]) -> Option<Repro> {
-    if txns.is_empty() {
-        return None;
-    }
     let used: Vec<&Transaction> = txns.iter().map(|&t| &a.transactions[t]).collect();
+    let w = Writer::new(a, &used, Bind::default())?;
     let mut steps = Vec::new();
     for (s, txn) in used.iter().enumerate() {
         if needs_begin(txn) {
-            steps.push(ReproStep {
-                session: s + 1,
-                sql: "BEGIN".into(),
-                origin: None,
-                expect_block: false,
-            });
+            steps.push(w.begin(s + 1));
         }
     }
     let longest = used.iter().map(|t| t.statements.len()).max().unwrap_or(0);
     for k in 0..longest {
         for (s, txn) in used.iter().enumerate() {
-            if let Some(stmt) = txn.statements.get(k) {
-                steps.push(step(s + 1, stmt, false, &Bind::default()));
+            if k < txn.statements.len() {
+                steps.push(w.step(s + 1, txn, k, false));
             }
         }
     }
@@ -182,22 +262,18 @@ pub fn interleaved(a: &Analysis<'_>, txns: &[usize]) -> Option<Repro> {
         }
     }
     let stmts: Vec<&Arc<Statement>> = used.iter().flat_map(|t| t.statements.iter()).collect();
-    let mut setup = setup_ddl(a.statements, &used);
-    setup.extend(seed_rows(a.schema, &used, &stmts, &Bind::default()));
-    Some(Repro {
-        setup,
-        steps,
-        sessions: used.len(),
-    })
+    Some(w.finish(&used, &stmts, steps))
 }
 
-fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>, bind: &Bind) -> Option<Repro> {
+fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>, bind: Bind) -> Option<Repro> {
     if plans.iter().all(|p| p.second.is_empty())
         && plans.len() > 1
         && plans.iter().any(|p| p.first.is_empty())
     {
         return None;
     }
+    let used: Vec<&Transaction> = plans.iter().map(|p| p.txn).collect();
+    let w = Writer::new(a, &used, bind)?;
     let mut steps = Vec::new();
     // Phase one: sessions that hold their lock between statements go first; sessions whose one
     // statement holds and waits go after them (that statement blocks on the previous session).
@@ -206,17 +282,12 @@ fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>, bind: &Bind) -> Optio
     for &s in normal.iter().chain(&waiting_in_first) {
         let plan = &plans[s];
         if needs_begin(plan.txn) {
-            steps.push(ReproStep {
-                session: s + 1,
-                sql: "BEGIN".into(),
-                origin: None,
-                expect_block: false,
-            });
+            steps.push(w.begin(s + 1));
         }
         let blocks_at_end = plan.second.is_empty();
         for (n, &k) in plan.first.iter().enumerate() {
             let blocks = blocks_at_end && n + 1 == plan.first.len();
-            steps.push(step(s + 1, &plan.txn.statements[k], blocks, bind));
+            steps.push(w.step(s + 1, plan.txn, k, blocks));
         }
     }
     // Phase two: each session runs on to the lock the next one holds; the last closes the cycle.
@@ -225,13 +296,12 @@ fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>, bind: &Bind) -> Optio
         let plan = &plans[s];
         for (n, &k) in plan.second.iter().enumerate() {
             let blocks = Some(s) != last && n + 1 == plan.second.len();
-            steps.push(step(s + 1, &plan.txn.statements[k], blocks, bind));
+            steps.push(w.step(s + 1, plan.txn, k, blocks));
         }
     }
     if let Some(final_step) = steps.last_mut() {
         final_step.expect_block = false;
     }
-    let used: Vec<&Transaction> = plans.iter().map(|p| p.txn).collect();
     let stmts: Vec<&Arc<Statement>> = plans
         .iter()
         .flat_map(|p| {
@@ -241,13 +311,184 @@ fn assemble(a: &Analysis<'_>, plans: Vec<SessionPlan<'_>>, bind: &Bind) -> Optio
                 .map(|&k| &p.txn.statements[k])
         })
         .collect();
-    let mut setup = setup_ddl(a.statements, &used);
-    setup.extend(seed_rows(a.schema, &used, &stmts, bind));
-    Some(Repro {
-        setup,
-        steps,
-        sessions: plans.len(),
-    })
+    Some(w.finish(&used, &stmts, steps))
+}
+
+/// Writes one reproduction's steps and setup in its engine's dialect.
+struct Writer<'a> {
+    a: &'a Analysis<'a>,
+    d: &'static Dialect,
+    bind: Bind,
+}
+
+impl<'a> Writer<'a> {
+    /// `None` when the transactions do not share one engine that has a runner.
+    fn new(a: &'a Analysis<'a>, used: &[&Transaction], bind: Bind) -> Option<Self> {
+        Some(Writer {
+            a,
+            d: Dialect::of(used)?,
+            bind,
+        })
+    }
+
+    fn begin(&self, session: usize) -> ReproStep {
+        ReproStep {
+            session,
+            sql: self.d.begin.into(),
+            origin: None,
+            expect_block: false,
+        }
+    }
+
+    /// Statement `k` of `txn` as a step of `session`.
+    fn step(&self, session: usize, txn: &Transaction, k: usize, expect_block: bool) -> ReproStep {
+        let stmt = &txn.statements[k];
+        // The tables this statement locks, for the types of the columns its placeholders meet.
+        let tables: Vec<_> = txn
+            .locks
+            .iter()
+            .filter(|l| Arc::ptr_eq(&l.statement, stmt))
+            .filter_map(|l| self.a.schema.table(l.target.relation()?))
+            .collect();
+        let types = |column: &str| {
+            tables
+                .iter()
+                .find_map(|t| t.column(column))
+                .map(|c| &*c.data_type)
+        };
+        ReproStep {
+            session,
+            sql: (self.d.bind)(&stmt.text, &self.bind, &types),
+            origin: Some(stmt.location.clone()),
+            expect_block,
+        }
+    }
+
+    /// The repro: `steps`, with the setup the statements `stmts` of `used` need.
+    fn finish(
+        self,
+        used: &[&Transaction],
+        stmts: &[&Arc<Statement>],
+        steps: Vec<ReproStep>,
+    ) -> Repro {
+        let mut setup = self.setup_ddl(used);
+        setup.extend(self.seed_rows(used, stmts));
+        Repro {
+            setup,
+            steps,
+            sessions: used.len(),
+            engine: self.d.engine,
+        }
+    }
+
+    /// The input's schema DDL, in input order, minus the statements of the transactions under
+    /// test (they run as steps) and the DDL of transactions on other engines.
+    fn setup_ddl(&self, under_test: &[&Transaction]) -> Vec<String> {
+        let place = |s: &Statement| (s.location.path.clone(), s.location.line);
+        let excluded: BTreeSet<_> = under_test
+            .iter()
+            .flat_map(|t| t.statements.iter().map(|s| place(s)))
+            .chain(
+                self.a
+                    .transactions
+                    .iter()
+                    .filter(|t| t.engine != self.d.engine)
+                    .flat_map(|t| t.statements.iter().map(|s| place(s))),
+            )
+            .collect();
+        let no_types = |_: &str| None;
+        self.a
+            .statements
+            .iter()
+            .filter(|s| !excluded.contains(&place(s)))
+            .filter(|s| self.d.ddl.contains(&first_keyword(s).as_str()))
+            .map(|s| (self.d.bind)(&s.text, &Bind::default(), &no_types))
+            .collect()
+    }
+
+    /// A key or filter value of a seeded row: a placeholder becomes the literal that fits the
+    /// column; anything else is bound as statement text.
+    fn value(&self, written: &str, data_type: Option<&str>) -> String {
+        if PLACEHOLDER_ONLY.is_match(written.trim()) {
+            (self.d.literal)(self.bind.value(written.trim()), data_type)
+        } else {
+            (self.d.bind)(written, &self.bind, &|_| None)
+        }
+    }
+
+    /// An insert that does nothing when the row exists, for every row the steps lock by a key.
+    fn seed_rows(&self, txns: &[&Transaction], stmts: &[&Arc<Statement>]) -> Vec<String> {
+        let schema = self.a.schema;
+        let mut rows: Vec<Row> = Vec::new();
+        let mut filters: BTreeMap<Row, Vec<(String, String)>> = BTreeMap::new();
+        for txn in txns {
+            for lock in &txn.locks {
+                if !stmts.iter().any(|s| Arc::ptr_eq(s, &lock.statement)) || writes_new_row(lock) {
+                    continue;
+                }
+                let LockTarget::Rows {
+                    relation,
+                    key: Some(key),
+                } = &lock.target
+                else {
+                    continue;
+                };
+                if !key.single_row {
+                    continue;
+                }
+                let column_type = |c: &str| {
+                    schema
+                        .table(relation)
+                        .and_then(|t| t.column(c))
+                        .map(|c| c.data_type.to_string())
+                };
+                let pairs: Vec<(String, String)> = key
+                    .columns
+                    .iter()
+                    .zip(&key.values)
+                    .map(|(c, v)| (c.to_string(), self.value(v, column_type(c).as_deref())))
+                    .collect();
+                let row = (relation.clone(), pairs);
+                // The statements' other equality filters (status = 'placed') on the same row are
+                // merged, so the seeded row is one every statement really locks.
+                let wanted = filters.entry(row.clone()).or_default();
+                for (c, v) in &key.filters {
+                    if !wanted.iter().any(|(w, _)| **w == **c) {
+                        wanted.push((c.to_string(), self.value(v, column_type(c).as_deref())));
+                    }
+                }
+                if !rows.contains(&row) {
+                    rows.push(row);
+                }
+            }
+        }
+        let mut seeder = Seeder {
+            schema,
+            d: self.d,
+            out: Vec::new(),
+            seen: BTreeSet::new(),
+            filters,
+        };
+        for (relation, key) in rows {
+            seeder.seed(&relation, key, 0);
+        }
+        seeder.out
+    }
+}
+
+/// Whether `lock` is on the row its own `INSERT` writes (InnoDB's `X` lock on the new row):
+/// seeding that row would make the insert fail on a duplicate key. Rows an insert only checks
+/// (a foreign key's parent) are seeded.
+fn writes_new_row(lock: &LockAcquisition) -> bool {
+    lock.implicit.is_none()
+        && matches!(
+            lock.mode,
+            LockMode::InnoDbRecord(m) if m.shared_or_exclusive == InnoDbSx::X
+        )
+        && matches!(
+            first_keyword(&lock.statement).as_str(),
+            "INSERT" | "REPLACE"
+        )
 }
 
 /// Upper-cased first word of a statement.
@@ -270,28 +511,17 @@ fn needs_begin(txn: &Transaction) -> bool {
             .is_some_and(|s| matches!(first_keyword(s).as_str(), "BEGIN" | "START"))
 }
 
-fn step(session: usize, stmt: &Statement, expect_block: bool, bind: &Bind) -> ReproStep {
-    ReproStep {
-        session,
-        sql: runnable_with(&stmt.text, bind),
-        origin: Some(stmt.location.clone()),
-        expect_block,
-    }
-}
-
 static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\d+\b").expect("static regex"));
+static PLACEHOLDER_ONLY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\$\d+$").expect("static regex"));
 /// `ANY($n)` (a list parameter) or a bare `$n`.
 static BINDABLE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(ANY|ALL)\s*\(\s*(\$\d+)\s*\)|(\$\d+)\b").expect("static regex")
 });
 
-/// The statement as it can be run: trailing semicolon dropped, `$n` placeholders bound to `'1'`.
-fn runnable(text: &str) -> String {
-    runnable_with(text, &Bind::default())
-}
-
-/// [`runnable`] with `bind`'s values.
+/// The statement as PostgreSQL can run it: trailing semicolon dropped, `$n` placeholders bound
+/// to `bind`'s values as untyped literals (`'1'`, `ANY('{1}')`).
 fn runnable_with(text: &str, bind: &Bind) -> String {
     let t = text.trim().trim_end_matches(';').trim_end();
     BINDABLE
@@ -307,85 +537,12 @@ fn runnable_with(text: &str, bind: &Bind) -> String {
         .into_owned()
 }
 
-/// The input's schema DDL (CREATE/ALTER/COMMENT), in input order, minus the statements of the
-/// transactions under test (they run as steps).
-fn setup_ddl(all: &[Arc<Statement>], under_test: &[&Transaction]) -> Vec<String> {
-    let excluded: BTreeSet<(&str, u32)> = under_test
-        .iter()
-        .flat_map(|t| {
-            t.statements
-                .iter()
-                .map(|s| (&*s.location.path, s.location.line))
-        })
-        .collect();
-    all.iter()
-        .filter(|s| !excluded.contains(&(&*s.location.path, s.location.line)))
-        .filter(|s| matches!(first_keyword(s).as_str(), "CREATE" | "ALTER" | "COMMENT"))
-        .map(|s| runnable(&s.text))
-        .collect()
-}
-
 /// A seeded row: its relation and key `(column, value)` pairs.
 type Row = (RelationName, Vec<(String, String)>);
 
-/// `INSERT … ON CONFLICT DO NOTHING` for every row the steps lock by a literal key.
-fn seed_rows(
-    schema: &Schema,
-    txns: &[&Transaction],
-    stmts: &[&Arc<Statement>],
-    bind: &Bind,
-) -> Vec<String> {
-    let mut rows: Vec<Row> = Vec::new();
-    let mut filters: BTreeMap<Row, Vec<(String, String)>> = BTreeMap::new();
-    for txn in txns {
-        for lock in &txn.locks {
-            if !stmts.iter().any(|s| Arc::ptr_eq(s, &lock.statement)) {
-                continue;
-            }
-            let LockTarget::Rows {
-                relation,
-                key: Some(key),
-            } = &lock.target
-            else {
-                continue;
-            };
-            if !key.single_row {
-                continue;
-            }
-            let pairs: Vec<(String, String)> = key
-                .columns
-                .iter()
-                .zip(&key.values)
-                .map(|(c, v)| (c.to_string(), runnable_with(v, bind)))
-                .collect();
-            let row = (relation.clone(), pairs);
-            // The statements' other equality filters (status = 'placed') on the same row are
-            // merged, so the seeded row is one every statement really locks.
-            let wanted = filters.entry(row.clone()).or_default();
-            for (c, v) in &key.filters {
-                if !wanted.iter().any(|(w, _)| **w == **c) {
-                    wanted.push((c.to_string(), runnable_with(v, bind)));
-                }
-            }
-            if !rows.contains(&row) {
-                rows.push(row);
-            }
-        }
-    }
-    let mut seeder = Seeder {
-        schema,
-        out: Vec::new(),
-        seen: BTreeSet::new(),
-        filters,
-    };
-    for (relation, key) in rows {
-        seeder.seed(&relation, key, 0);
-    }
-    seeder.out
-}
-
 struct Seeder<'a> {
     schema: &'a Schema,
+    d: &'static Dialect,
     out: Vec<String>,
     seen: BTreeSet<Row>,
     /// Extra column values per row (from the statements' filters).
@@ -448,7 +605,7 @@ impl Seeder<'_> {
                     );
                     value
                 }
-                None => match dummy_value(&col.data_type, relation, serial) {
+                None => match (self.d.dummy)(&col.data_type, relation.as_str(), serial) {
                     Some(v) => v,
                     None => return,
                 },
@@ -456,11 +613,12 @@ impl Seeder<'_> {
             cols.push(col.name.to_string());
             vals.push(value);
         }
+        let [insert, values, suffix] = self.d.seed;
         self.out.push(format!(
-            "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE VALUES ({}) ON CONFLICT DO NOTHING",
-            relation.to_sql(),
+            "{insert} {} ({}) {values} ({}){suffix}",
+            self.d.relation(relation),
             cols.iter()
-                .map(|c| quote_ident(c))
+                .map(|c| (self.d.quote)(c))
                 .collect::<Vec<_>>()
                 .join(", "),
             vals.join(", ")
@@ -477,22 +635,25 @@ fn is_numeric(data_type: &str) -> bool {
     .any(|k| t.contains(k))
 }
 
-/// A value of `data_type` that satisfies common CHECK constraints (positive numbers, short text).
-fn dummy_value(data_type: &str, relation: &RelationName, n: usize) -> Option<String> {
+/// Seed text for row `n` of `relation`, at most `max` characters (`'seed-orders-3'`): it ends
+/// with the row number so that seeded values stay distinct when truncated.
+fn seed_text(relation: &str, n: usize, max: Option<usize>) -> String {
+    let suffix = format!("-{n}");
+    let mut s = format!("seed-{}", relation.replace('.', "-"));
+    if let Some(max) = max {
+        s.truncate(max.saturating_sub(suffix.len()));
+    }
+    s.push_str(&suffix);
+    if let Some(max) = max {
+        s = s.split_off(s.len().saturating_sub(max));
+    }
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A PostgreSQL value of `data_type` that satisfies common CHECK constraints (positive numbers,
+/// short text).
+fn dummy_value(data_type: &str, relation: &str, n: usize) -> Option<String> {
     let t = data_type.to_ascii_lowercase();
-    // Text ends with the row number so that seeded values stay distinct when truncated.
-    let text = |max: Option<usize>| {
-        let suffix = format!("-{n}");
-        let mut s = format!("seed-{}", relation.as_str().replace('.', "-"));
-        if let Some(max) = max {
-            s.truncate(max.saturating_sub(suffix.len()));
-        }
-        s.push_str(&suffix);
-        if let Some(max) = max {
-            s = s.split_off(s.len().saturating_sub(max));
-        }
-        Some(format!("'{}'", s.replace('\'', "''")))
-    };
     let declared_len = t.split_once('(').and_then(|(_, rest)| {
         rest.trim_end_matches(')')
             .split(',')
@@ -514,7 +675,7 @@ fn dummy_value(data_type: &str, relation: &RelationName, n: usize) -> Option<Str
     } else if t == "bytea" {
         Some("'\\x00'".into())
     } else if t.contains("char") || t == "text" || t == "citext" || t == "name" {
-        text(declared_len)
+        Some(seed_text(relation, n, declared_len))
     } else {
         None
     }
@@ -523,6 +684,10 @@ fn dummy_value(data_type: &str, relation: &RelationName, n: usize) -> Option<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn runnable(text: &str) -> String {
+        runnable_with(text, &Bind::default())
+    }
 
     #[test]
     fn placeholders_are_bound_and_semicolons_dropped() {
@@ -545,18 +710,36 @@ mod tests {
 
     #[test]
     fn dummy_values_fit_declared_lengths() {
-        let r = RelationName::new("customers");
-        assert_eq!(dummy_value("varchar(5)", &r, 3).as_deref(), Some("'see-3'"));
-        assert_eq!(dummy_value("char(3)", &r, 12).as_deref(), Some("'-12'"));
         assert_eq!(
-            dummy_value("text", &r, 2).as_deref(),
+            dummy_value("varchar(5)", "customers", 3).as_deref(),
+            Some("'see-3'")
+        );
+        assert_eq!(
+            dummy_value("char(3)", "customers", 12).as_deref(),
+            Some("'-12'")
+        );
+        assert_eq!(
+            dummy_value("text", "customers", 2).as_deref(),
             Some("'seed-customers-2'")
         );
-        assert_eq!(dummy_value("bigint", &r, 0).as_deref(), Some("1000000"));
         assert_eq!(
-            dummy_value("numeric(12,2)", &r, 0).as_deref(),
+            dummy_value("bigint", "customers", 0).as_deref(),
             Some("1000000")
         );
-        assert_eq!(dummy_value("mood_enum", &r, 0), None);
+        assert_eq!(
+            dummy_value("numeric(12,2)", "customers", 0).as_deref(),
+            Some("1000000")
+        );
+        assert_eq!(dummy_value("mood_enum", "customers", 0), None);
+    }
+
+    #[test]
+    fn dialects_quote_and_seed_their_own_way() {
+        let r = RelationName::new("billing.Ledger");
+        assert_eq!(POSTGRES.relation(&r), "billing.\"Ledger\"");
+        assert_eq!(MYSQL.relation(&r), "`billing`.`Ledger`");
+        assert_eq!((MYSQL.quote)("a`b"), "`a``b`");
+        assert_eq!(POSTGRES.begin, "BEGIN");
+        assert_eq!(MYSQL.begin, "START TRANSACTION");
     }
 }

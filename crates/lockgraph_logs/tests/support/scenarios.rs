@@ -117,6 +117,7 @@ fn repro(setup: &[&str], steps: Vec<ReproStep>) -> Repro {
         setup: setup.iter().map(|s| s.to_string()).collect(),
         steps,
         sessions,
+        ..Repro::default()
     }
 }
 
