@@ -82,6 +82,35 @@ pub struct StepError {
     pub detail: Option<String>,
 }
 
+/// The first line of `sql`, at most `max` characters, with `…` when shortened: how runners name
+/// a failed setup statement.
+pub fn first_line(sql: &str, max: usize) -> String {
+    let trimmed = sql.trim();
+    let first = trimmed.lines().next().unwrap_or("");
+    let mut out: String = first.chars().take(max).collect();
+    if out.len() < trimmed.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// 64 random bits for a scratch schema or database name, from the standard library's
+/// per-process random hash keys mixed with the time and a counter (no extra dependency; not
+/// cryptographic).
+pub fn scratch_id() -> u64 {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u32(std::process::id());
+    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(t.as_nanos());
+    }
+    h.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +153,21 @@ mod tests {
         });
         assert_eq!(o.deadlock, None);
         assert!(!o.completed);
+    }
+}
+
+#[cfg(test)]
+mod runner_helper_tests {
+    use super::*;
+
+    #[test]
+    fn first_lines_and_scratch_ids() {
+        assert_eq!(
+            first_line("  CREATE TABLE t (\n id int)", 100),
+            "CREATE TABLE t (…"
+        );
+        assert_eq!(first_line("SELECT 1", 100), "SELECT 1");
+        assert_eq!(first_line("SELECT 12345", 6), "SELECT…");
+        assert_ne!(scratch_id(), scratch_id());
     }
 }

@@ -108,7 +108,11 @@ pub fn run_repro_on(
             .query_drop(s)
             .map_err(query_error(&server, &format!("monitor: `{s}`")))?;
     }
-    let name = format!("{}{:016x}", opts.database_prefix, random_u64());
+    let name = format!(
+        "{}{:016x}",
+        opts.database_prefix,
+        lockgraph_core::outcome::scratch_id()
+    );
     monitor
         .query_drop(format!("CREATE DATABASE `{name}`"))
         .map_err(query_error(&server, "creating the scratch database"))?;
@@ -461,7 +465,7 @@ impl<'a> Runner<'a> {
             conn.query_drop(sql).map_err(|e| Error::Setup {
                 target: self.scratch.server.clone(),
                 index: i + 1,
-                statement: one_line(sql, 100),
+                statement: lockgraph_core::outcome::first_line(sql, 100),
                 reason: describe(&e),
             })?;
         }
@@ -638,33 +642,6 @@ impl Drop for Runner<'_> {
 /// Extra time the runner allows beyond the server-side timeouts before it intervenes.
 const GRACE: Duration = Duration::from_secs(5);
 
-/// The first line of `sql`, at most `max` characters, with `…` when shortened.
-fn one_line(sql: &str, max: usize) -> String {
-    let trimmed = sql.trim();
-    let first = trimmed.lines().next().unwrap_or("");
-    let mut out: String = first.chars().take(max).collect();
-    if out.len() < trimmed.len() {
-        out.push('…');
-    }
-    out
-}
-
-/// 64 random bits for the scratch database name, from the standard library's per-process
-/// random hash keys mixed with the time and a counter (not cryptographic).
-fn random_u64() -> u64 {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.write_u32(std::process::id());
-    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        h.write_u128(t.as_nanos());
-    }
-    h.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -772,14 +749,5 @@ MariaDB thread id 99, OS thread handle 1
     fn lock_waits_come_from_the_transaction_list_only() {
         assert_eq!(lock_waits(STATUS), BTreeSet::from([2413, 17]));
         assert!(lock_waits("no transactions section").is_empty());
-    }
-
-    #[test]
-    fn helpers() {
-        assert_eq!(
-            one_line("  CREATE TABLE t (\n id int)", 100),
-            "CREATE TABLE t (…"
-        );
-        assert_ne!(random_u64(), random_u64());
     }
 }

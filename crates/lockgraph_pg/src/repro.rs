@@ -73,7 +73,11 @@ pub async fn run_repro(
     opts: &ReproOptions,
 ) -> Result<ReproOutcome, Error> {
     validate(repro, opts)?;
-    let schema = format!("{}{:016x}", opts.schema_prefix, random_u64());
+    let schema = format!(
+        "{}{:016x}",
+        opts.schema_prefix,
+        lockgraph_core::outcome::scratch_id()
+    );
     let monitor_settings = [
         ("lock_timeout", millis(opts.lock_timeout)),
         ("statement_timeout", millis(opts.statement_timeout)),
@@ -272,7 +276,7 @@ impl<'a> Runner<'a> {
                         index: i + 1,
                         sqlstate: db.code().code().to_string(),
                         message: db.message().to_string(),
-                        statement: one_line(sql, 100),
+                        statement: lockgraph_core::outcome::first_line(sql, 100),
                     },
                     None => query_error(&format!("setup statement {}", i + 1), &e),
                 });
@@ -425,33 +429,6 @@ fn millis(d: Duration) -> String {
     format!("{}ms", d.as_millis())
 }
 
-/// The first line of `sql`, at most `max` characters, with `…` when shortened.
-fn one_line(sql: &str, max: usize) -> String {
-    let trimmed = sql.trim();
-    let first = trimmed.lines().next().unwrap_or("");
-    let mut out: String = first.chars().take(max).collect();
-    if out.len() < trimmed.len() {
-        out.push('…');
-    }
-    out
-}
-
-/// 64 random bits for the scratch schema name, from the standard library's per-process random
-/// hash keys mixed with the time and a counter (no extra dependency; not cryptographic).
-fn random_u64() -> u64 {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.write_u32(std::process::id());
-    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        h.write_u128(t.as_nanos());
-    }
-    h.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,12 +499,5 @@ mod tests {
     #[test]
     fn helpers() {
         assert_eq!(millis(Duration::from_secs(10)), "10000ms");
-        assert_eq!(
-            one_line("  CREATE TABLE t (\n id int)", 100),
-            "CREATE TABLE t (…"
-        );
-        assert_eq!(one_line("SELECT 1", 100), "SELECT 1");
-        assert_eq!(one_line("SELECT 12345", 6), "SELECT…");
-        assert_ne!(random_u64(), random_u64());
     }
 }
