@@ -316,8 +316,8 @@ fn assign_engines(
         );
         mysql_diagnostics.extend(lockgraph_sql::reinfer_innodb(t, schema));
     }
-    if !mysql_places.is_empty() || !files_on(Engine::Mysql).is_empty() {
-        let mysql_files = files_on(Engine::Mysql);
+    let mysql_files = files_on(Engine::Mysql);
+    if !mysql_places.is_empty() || !mysql_files.is_empty() {
         mysql_places.sort();
         loaded.diagnostics.retain(|d| {
             !(matches!(

@@ -82,6 +82,50 @@ pub struct StepError {
     pub detail: Option<String>,
 }
 
+/// The checks every runner makes before it connects: the script is for `engine` (the server
+/// shown as `server` in the message), it has steps and sessions, and every step's session is one
+/// of them.
+pub fn check_repro(
+    repro: &crate::Repro,
+    engine: crate::Engine,
+    server: &str,
+) -> Result<(), String> {
+    if repro.engine != engine {
+        return Err(format!(
+            "the script is written for {}, not {server}",
+            repro.engine
+        ));
+    }
+    if repro.steps.is_empty() {
+        return Err("no steps".to_string());
+    }
+    if repro.sessions == 0 {
+        return Err("no sessions".to_string());
+    }
+    for (i, step) in repro.steps.iter().enumerate() {
+        if step.session == 0 || step.session > repro.sessions {
+            return Err(format!(
+                "step {} is in session {}, but sessions are numbered 1 to {}",
+                i + 1,
+                step.session,
+                repro.sessions
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `prefix` is a safe start for a scratch schema or database name: 1 to 40 lower-case
+/// letters, digits or `_`, not starting with a digit.
+pub fn valid_scratch_prefix(prefix: &str) -> bool {
+    !prefix.is_empty()
+        && prefix.len() <= 40
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !prefix.as_bytes()[0].is_ascii_digit()
+}
+
 /// The first line of `sql`, at most `max` characters, with `…` when shortened: how runners name
 /// a failed setup statement.
 pub fn first_line(sql: &str, max: usize) -> String {

@@ -137,36 +137,10 @@ pub fn run_repro_on(
 }
 
 fn validate(repro: &Repro, opts: &ReproOptions) -> Result<(), Error> {
-    if repro.engine != Engine::Mysql {
-        return Err(Error::InvalidRepro(format!(
-            "the script is written for {}, not MySQL/MariaDB",
-            repro.engine
-        )));
-    }
-    if repro.steps.is_empty() {
-        return Err(Error::InvalidRepro("no steps".to_string()));
-    }
-    if repro.sessions == 0 {
-        return Err(Error::InvalidRepro("no sessions".to_string()));
-    }
-    for (i, step) in repro.steps.iter().enumerate() {
-        if step.session == 0 || step.session > repro.sessions {
-            return Err(Error::InvalidRepro(format!(
-                "step {} is in session {}, but sessions are numbered 1 to {}",
-                i + 1,
-                step.session,
-                repro.sessions
-            )));
-        }
-    }
+    lockgraph_core::outcome::check_repro(repro, Engine::Mysql, "MySQL/MariaDB")
+        .map_err(Error::InvalidRepro)?;
     let p = &opts.database_prefix;
-    if p.is_empty()
-        || p.len() > 40
-        || !p
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        || p.as_bytes()[0].is_ascii_digit()
-    {
+    if !lockgraph_core::outcome::valid_scratch_prefix(p) {
         return Err(Error::InvalidRepro(format!(
             "database prefix `{p}` must be 1 to 40 lower-case letters, digits or `_`, not \
              starting with a digit"
