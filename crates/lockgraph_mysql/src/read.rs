@@ -236,12 +236,12 @@ pub(crate) fn read(target: &Target) -> Result<Rows, Error> {
 
     let (locks, waits) = match flavor {
         Flavor::MariaDb | Flavor::MySql57 => {
-            let rows: Vec<Row> = conn
-                .query(LOCKS_57)
-                .map_err(q("reading information_schema.INNODB_LOCKS"))?;
-            let locks = rows
-                .iter()
-                .map(|r| {
+            let locks = read_rows(
+                &mut conn,
+                &name,
+                LOCKS_57,
+                "information_schema.INNODB_LOCKS",
+                |r| {
                     let lock_type: String = col(r, 3)?;
                     let written: String = col(r, 4)?;
                     let table = unquote_table(&written);
@@ -266,15 +266,14 @@ pub(crate) fn read(target: &Target) -> Result<Rows, Error> {
                         rec,
                         granted: None,
                     })
-                })
-                .collect::<Result<Vec<_>, String>>()
-                .map_err(bad("information_schema.INNODB_LOCKS"))?;
-            let rows: Vec<Row> = conn
-                .query(WAITS_57)
-                .map_err(q("reading information_schema.INNODB_LOCK_WAITS"))?;
-            let waits = rows
-                .iter()
-                .map(|r| {
+                },
+            )?;
+            let waits = read_rows(
+                &mut conn,
+                &name,
+                WAITS_57,
+                "information_schema.INNODB_LOCK_WAITS",
+                |r| {
                     Ok(WaitRow {
                         requesting_trx: col(r, 0)?,
                         requested_lock: col(r, 1)?,
@@ -282,18 +281,17 @@ pub(crate) fn read(target: &Target) -> Result<Rows, Error> {
                         requesting_thread: None,
                         blocking_thread: None,
                     })
-                })
-                .collect::<Result<Vec<_>, String>>()
-                .map_err(bad("information_schema.INNODB_LOCK_WAITS"))?;
+                },
+            )?;
             (locks, waits)
         }
         Flavor::MySql8 => {
-            let rows: Vec<Row> = conn
-                .query(LOCKS_8)
-                .map_err(q("reading performance_schema.data_locks"))?;
-            let locks = rows
-                .iter()
-                .map(|r| {
+            let locks = read_rows(
+                &mut conn,
+                &name,
+                LOCKS_8,
+                "performance_schema.data_locks",
+                |r| {
                     let lock_type: String = col(r, 3)?;
                     let schema: Option<String> = col(r, 4)?;
                     let name: Option<String> = col(r, 5)?;
@@ -328,15 +326,14 @@ pub(crate) fn read(target: &Target) -> Result<Rows, Error> {
                         rec: None,
                         granted: Some(status == "GRANTED"),
                     })
-                })
-                .collect::<Result<Vec<_>, String>>()
-                .map_err(bad("performance_schema.data_locks"))?;
-            let rows: Vec<Row> = conn
-                .query(WAITS_8)
-                .map_err(q("reading performance_schema.data_lock_waits"))?;
-            let waits = rows
-                .iter()
-                .map(|r| {
+                },
+            )?;
+            let waits = read_rows(
+                &mut conn,
+                &name,
+                WAITS_8,
+                "performance_schema.data_lock_waits",
+                |r| {
                     Ok(WaitRow {
                         requesting_trx: col(r, 0)?,
                         requested_lock: col(r, 1)?,
@@ -344,19 +341,18 @@ pub(crate) fn read(target: &Target) -> Result<Rows, Error> {
                         requesting_thread: col(r, 3)?,
                         blocking_thread: col(r, 4)?,
                     })
-                })
-                .collect::<Result<Vec<_>, String>>()
-                .map_err(bad("performance_schema.data_lock_waits"))?;
+                },
+            )?;
             (locks, waits)
         }
     };
 
-    let rows: Vec<Row> = conn
-        .query(procs_sql(flavor))
-        .map_err(q("reading information_schema.PROCESSLIST"))?;
-    let procs = rows
-        .iter()
-        .map(|r| {
+    let procs = read_rows(
+        &mut conn,
+        &name,
+        &procs_sql(flavor),
+        "information_schema.PROCESSLIST",
+        |r| {
             Ok(ProcRow {
                 id: col(r, 0)?,
                 user: col(r, 1)?,
@@ -367,9 +363,8 @@ pub(crate) fn read(target: &Target) -> Result<Rows, Error> {
                 query_start: col(r, 6)?,
                 info: col(r, 7)?,
             })
-        })
-        .collect::<Result<Vec<_>, String>>()
-        .map_err(bad("information_schema.PROCESSLIST"))?;
+        },
+    )?;
     let server_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     Ok(Rows {
@@ -384,6 +379,30 @@ pub(crate) fn read(target: &Target) -> Result<Rows, Error> {
         waits,
         procs,
     })
+}
+
+/// Runs `sql` and reads each row with `read`; `table` names the source in errors (`reading
+/// TABLE` when the query fails, `TABLE` when a row does not read).
+fn read_rows<T>(
+    conn: &mut Conn,
+    target: &str,
+    sql: &str,
+    table: &str,
+    read: impl Fn(&Row) -> Result<T, String>,
+) -> Result<Vec<T>, Error> {
+    let rows: Vec<Row> = conn.query(sql).map_err(|e| Error::Query {
+        target: target.to_string(),
+        context: format!("reading {table}"),
+        reason: describe(&e),
+    })?;
+    rows.iter()
+        .map(read)
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(|reason| Error::Query {
+            target: target.to_string(),
+            context: format!("reading {table}"),
+            reason,
+        })
 }
 
 #[cfg(test)]
